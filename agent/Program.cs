@@ -1,0 +1,1 @@
+return Fleet.Agent.Cli.AgentCommandLine.Run(args);
