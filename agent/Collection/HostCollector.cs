@@ -42,8 +42,10 @@ internal sealed unsafe class HostCollector
     private readonly CollectorOptions _options;
     private readonly Dictionary<int, ProcessRecord> _records = new();
     private readonly Dictionary<ulong, NamespaceSockets> _namespaces = new();
-    private Dictionary<ulong, FdKind> _familyCache = new();
-    private Dictionary<ulong, FdKind> _familyCacheNext = new();
+    /// <summary>Families of non-TCP sockets already identified, with the round each was last needed in.</summary>
+    private readonly Dictionary<ulong, (FdKind Kind, uint Round)> _familyCache = new();
+    private readonly byte[] _netlinkBuffer = new byte[64 * 1024];
+    private ulong _ownNetNs;
     private readonly SocketTableReader _tables = new();
     private readonly SystemReader _system = new();
     private readonly ContainerNames _containerNames;
@@ -52,6 +54,7 @@ internal sealed unsafe class HostCollector
     private readonly byte[] _link = new byte[LinkBufferSize];
     private byte[] _file = new byte[16 * 1024];
     private readonly long _clockTicks;
+    private readonly byte[] _procRootBytes;
     private DateTimeOffset? _bootTime;
     private bool _schedstatAvailable = true;
     private uint _round;
@@ -60,6 +63,7 @@ internal sealed unsafe class HostCollector
     {
         _options = options ?? new CollectorOptions();
         _containerNames = new ContainerNames(_options.DockerRoot, _options.ProcRoot);
+        _procRootBytes = Encoding.UTF8.GetBytes(_options.ProcRoot);
         long tck = LibC.SysConf(LibC.SC_CLK_TCK);
         _clockTicks = tck > 0 ? tck : 100;
     }
@@ -81,6 +85,8 @@ internal sealed unsafe class HostCollector
         _bootTime ??= _system.ReadBootTime(root);
         var stats = new CollectionStats();
         uint malformed = 0;
+        int selfLen = root.ReadLink("self/ns/net"u8, _link);
+        _ownNetNs = selfLen > 0 && ProcParsers.TryParseBracketInode(_link.AsSpan(0, selfLen), "net:["u8, out ulong own) ? own : 0;
         var host = _system.ReadHost(root, _options.MachineIdPath);
 
         foreach (var ns in _namespaces.Values)
@@ -127,8 +133,7 @@ internal sealed unsafe class HostCollector
         {
             _namespaces.Remove(inode);
         }
-        (_familyCache, _familyCacheNext) = (_familyCacheNext, _familyCache);
-        _familyCacheNext.Clear();
+        PruneFamilyCache();
 
         var unowned = Attribute(processes);
         var system = new SystemInfo();
@@ -353,9 +358,19 @@ internal sealed unsafe class HostCollector
             ns = new NamespaceSockets(rec.NetNamespace);
             _namespaces[rec.NetNamespace] = ns;
         }
-        if (!ns.TcpRead && _tables.ReadTcp(dir, ns))
+        if (!ns.TcpRead)
         {
-            ns.ReaderPid = rec.Pid;
+            if (ns.Inode == _ownNetNs && InetDiag.TryDumpTcp(_netlinkBuffer, s => ns.AddTcp(s), out uint bad))
+            {
+                // The agent's own namespace: one netlink dump instead of walking /proc/net/tcp.
+                ns.TcpRead = true;
+                ns.MalformedLines += bad;
+                ns.ReaderPid = Environment.ProcessId;
+            }
+            else if (_tables.ReadTcp(dir, ns))
+            {
+                ns.ReaderPid = rec.Pid;
+            }
         }
         ns.ProcessCount++;
         return ns.TcpRead ? ns : null;
@@ -501,28 +516,48 @@ internal sealed unsafe class HostCollector
         {
             return FdKind.SocketTcp;
         }
-        if (_familyCache.TryGetValue(inode, out var cached) || _familyCacheNext.TryGetValue(inode, out cached))
+        if (_familyCache.TryGetValue(inode, out var cached))
         {
-            _familyCacheNext[inode] = cached;
-            return cached;
+            _familyCache[inode] = (cached.Kind, _round);
+            return cached.Kind;
         }
-        if (ns is not null && !ns.OtherFamiliesLoaded)
+        // Ask the socket itself (one getxattr); a TCP socket that is in no table is not yet connected or was reset.
+        var kind = SocketFamilyFromXattr(rec.Pid, name);
+        if (kind == FdKind.SocketOther && ns is not null)
         {
-            // Read through this process: it is inside the namespace.
-            ns.SetOtherFamilies(_tables.ReadOtherFamilies(pidDir, ns));
+            // No answer (a fixture tree, an old kernel): look the inode up in the namespace's other tables.
+            if (!ns.OtherFamiliesLoaded)
+            {
+                ns.SetOtherFamilies(_tables.ReadOtherFamilies(pidDir, ns));
+            }
+            ns.TryGetOtherFamily(inode, out kind);
         }
-        if (ns is not null && ns.TryGetOtherFamily(inode, out var kind))
-        {
-            _familyCacheNext[inode] = kind;
-            return kind;
-        }
-        // Not in any table: an unconnected or reset TCP socket, or a family without a table. Ask the socket.
-        kind = SocketFamilyFromXattr(rec.Pid, name);
         if (kind != FdKind.SocketTcp)
         {
-            _familyCacheNext[inode] = kind;
+            _familyCache[inode] = (kind, _round);
         }
         return kind;
+    }
+
+    /// <summary>Forgets socket families not needed for a while, so the cache stays bounded by what is open.</summary>
+    private void PruneFamilyCache()
+    {
+        if (_round % 16 != 0)
+        {
+            return;
+        }
+        var old = new List<ulong>();
+        foreach (var (inode, entry) in _familyCache)
+        {
+            if (_round - entry.Round > 16)
+            {
+                old.Add(inode);
+            }
+        }
+        foreach (ulong inode in old)
+        {
+            _familyCache.Remove(inode);
+        }
     }
 
     private static ProcDir? OpenPidDir(ProcDir root, int pid)
@@ -534,12 +569,26 @@ internal sealed unsafe class HostCollector
 
     private FdKind SocketFamilyFromXattr(int pid, byte* fdName)
     {
+        // "<procfs>/<pid>/fd/<n>", built without allocating.
         var fd = NameZ.AsSpan(fdName);
-        string path = $"{_options.ProcRoot}/{pid}/fd/{Encoding.ASCII.GetString(fd)}\0";
-        byte[] pathBytes = Encoding.UTF8.GetBytes(path);
+        Span<byte> path = stackalloc byte[_procRootBytes.Length + 40];
+        if (_procRootBytes.Length + fd.Length + 20 > path.Length)
+        {
+            return FdKind.SocketOther;
+        }
+        _procRootBytes.CopyTo(path);
+        int at = _procRootBytes.Length;
+        path[at++] = (byte)'/';
+        pid.TryFormat(path[at..], out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+        at += written;
+        "/fd/"u8.CopyTo(path[at..]);
+        at += 4;
+        fd.CopyTo(path[at..]);
+        at += fd.Length;
+        path[at] = 0;
         byte* value = stackalloc byte[64];
         nint n;
-        fixed (byte* p = pathBytes)
+        fixed (byte* p = path)
         fixed (byte* attr = "system.sockprotoname\0"u8)
         {
             n = LibC.GetXattr(p, attr, value, 63);
@@ -553,7 +602,7 @@ internal sealed unsafe class HostCollector
         {
             _ when proto.SequenceEqual("TCP"u8) || proto.SequenceEqual("TCPv6"u8) || proto.SequenceEqual("MPTCP"u8) => FdKind.SocketTcp,
             _ when proto.StartsWith("UDP"u8) => FdKind.SocketUdp,
-            _ when proto.SequenceEqual("UNIX"u8) || proto.SequenceEqual("UNIX-STREAM"u8) => FdKind.SocketUnix,
+            _ when proto.StartsWith("UNIX"u8) => FdKind.SocketUnix,
             _ when proto.SequenceEqual("NETLINK"u8) => FdKind.SocketNetlink,
             _ => FdKind.SocketOther,
         };
