@@ -38,42 +38,38 @@ internal static class AgentCommandLine
         processes the agent may not read are reported as unreadable, never as zero.
         """;
 
-    public static int Run(string[] args)
+    public static int Run(string[] args) => Run(args, Console.In, Console.Out, Console.Error);
+
+    public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error)
     {
         try
         {
             var options = AgentOptions.Parse(args);
-            return options.Command switch
+            switch (options.Command)
             {
-                "snapshot" => Snapshot(options, Console.Out),
-                "measure" => MeasureDriver.Run(options, Console.In, Console.Out),
-                "version" => PrintVersion(),
-                _ => Help(),
-            };
+                case "snapshot":
+                    return Snapshot(options, output);
+                case "measure":
+                    return MeasureDriver.Run(options, input, output);
+                case "version":
+                    output.WriteLine($"fleet-agent {Version}");
+                    return 0;
+                default:
+                    output.WriteLine(Usage);
+                    return 0;
+            }
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"fleet-agent: {e.Message}");
-            Console.Error.WriteLine("run 'fleet-agent help' for usage");
+            error.WriteLine($"fleet-agent: {e.Message}");
+            error.WriteLine("run 'fleet-agent help' for usage");
             return 2;
         }
         catch (Exception e) when (e is CollectorException or GroupingRuleException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"fleet-agent: {e.Message}");
+            error.WriteLine($"fleet-agent: {e.Message}");
             return 1;
         }
-    }
-
-    private static int PrintVersion()
-    {
-        Console.WriteLine($"fleet-agent {Version}");
-        return 0;
-    }
-
-    private static int Help()
-    {
-        Console.WriteLine(Usage);
-        return 0;
     }
 
     private static int Snapshot(AgentOptions options, TextWriter output)
@@ -106,7 +102,7 @@ internal static class AgentCommandLine
         {
             return JsonParser.Default.Parse<AgentConfig>(json).GroupingRules;
         }
-        catch (InvalidProtocolBufferException e)
+        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException)
         {
             throw new UsageException($"{path}: not a fleet.v1.AgentConfig in JSON: {e.Message}");
         }

@@ -13,8 +13,10 @@ internal static class ReportWriter
 
     public static void Write(Snapshot s, TextWriter o, int top)
     {
-        var cost = s.AgentCost;
-        o.WriteLine($"fleet-agent {s.Host.AgentVersion} · {s.Host.Hostname} · Linux {s.Host.Kernel} · {s.CollectedAt.ToDateTimeOffset().ToString("u", Inv)}");
+        var cost = s.AgentCost ?? new AgentCost();
+        var host = s.Host ?? new HostIdentity();
+        string at = s.CollectedAt is null ? "?" : s.CollectedAt.ToDateTimeOffset().ToString("u", Inv);
+        o.WriteLine($"fleet-agent {host.AgentVersion} · {host.Hostname} · Linux {host.Kernel} · {at}");
         o.WriteLine(string.Create(Inv,
             $"{cost.ProcessesSeen} processes, {cost.FdsRead} fds read in {Ms(cost.Wall)} ms (agent cpu {Ms(cost.Cpu)} ms, rss {Human(cost.ResidentBytes)}B); "
             + $"{cost.ProcessesUnreadable} unreadable, {cost.ProcessesVanished} exited while read, {cost.MalformedLines} malformed lines skipped"));
@@ -32,8 +34,10 @@ internal static class ReportWriter
         WriteCloseWait(s, o, top);
     }
 
-    private static void WriteHeadroom(SystemFigures sys, TcpStates unowned, TextWriter o)
+    private static void WriteHeadroom(SystemFigures? sys, TcpStates? unowned, TextWriter o)
     {
+        sys ??= new SystemFigures();
+        unowned ??= new TcpStates();
         o.WriteLine("HOST HEADROOM");
         var t = new Table();
         t.Row("file handles", $"{Human(sys.FileHandlesAllocated)} of {Human(sys.FileHandlesMax)}", Percent(sys.FileHandlesAllocated, sys.FileHandlesMax), $"fs.nr_open {sys.NrOpen.ToString(Inv)}");
@@ -60,7 +64,7 @@ internal static class ReportWriter
         {
             string procs = svc.UnreadableProcessCount > 0 ? $"{svc.ProcessCount} ({svc.UnreadableProcessCount}?)" : svc.ProcessCount.ToString(Inv);
             bool known = svc.WorstPid != 0;
-            t.Row(Cut(svc.Name, 40), Source(svc.Source), procs, Human(svc.OpenFds), Human(Total(svc.Tcp)), Human(svc.Tcp.CloseWait),
+            t.Row(Cut(svc.Name, 40), Source(svc.Source), procs, Human(svc.OpenFds), Human(Total(svc.Tcp)), Human(svc.Tcp?.CloseWait ?? 0),
                 known ? svc.WorstPid.ToString(Inv) : "?",
                 known ? $"{Human(svc.WorstOpenFds)}/{Limit(svc.WorstNofileSoft)}" : "?",
                 known ? Pct(svc.WorstSoftLimitPercent) : "?",
@@ -86,13 +90,14 @@ internal static class ReportWriter
                 t.Row(p.Pid.ToString(Inv), Cut(p.Service, 30), Cut(p.Comm, 16), "?", Limit(p.NofileSoft), Limit(p.NofileHard), "?", "?", "?", "?", "?", "?", "?", "?", "?", "?");
                 continue;
             }
-            var f = p.Fds;
+            var f = p.Fds ?? new FdCounts();
+            var tcp = p.Tcp ?? new TcpStates();
             ulong files = f.RegularFile + f.Directory + f.Memfd;
             ulong other = p.OpenFds - files - f.SocketTcp - f.SocketUdp - f.SocketUnix - f.Pipe;
             t.Row(p.Pid.ToString(Inv), Cut(p.Service, 30), Cut(p.Comm, 16), Human(p.OpenFds), Limit(p.NofileSoft), Limit(p.NofileHard),
                 Pct(p.NofileSoft is > 0 and < ulong.MaxValue ? 100.0 * p.OpenFds / p.NofileSoft : 0),
                 Human(files), Human(f.SocketTcp), Human(f.SocketUdp), Human(f.SocketUnix), Human(f.Pipe), Human(other),
-                Human(p.Tcp.Established), Human(p.Tcp.CloseWait), Human(p.Tcp.Listen));
+                Human(tcp.Established), Human(tcp.CloseWait), Human(tcp.Listen));
         }
         t.WriteTo(o, "  ");
     }
@@ -144,7 +149,7 @@ internal static class ReportWriter
     private static string Endpoint(RemoteEndpointCount r) =>
         r.Address.Contains(':', StringComparison.Ordinal) ? $"[{r.Address}]:{r.Port}" : $"{r.Address}:{r.Port}";
 
-    private static ulong Total(TcpStates t) =>
+    private static ulong Total(TcpStates? t) => t is null ? 0 :
         t.Established + t.SynSent + t.SynRecv + t.FinWait1 + t.FinWait2 + t.TimeWait + t.Close + t.CloseWait + t.LastAck + t.Listen + t.Closing + t.NewSynRecv;
 
     private static string Ms(Google.Protobuf.WellKnownTypes.Duration? d) =>

@@ -45,7 +45,10 @@ internal sealed unsafe class HostCollector
     /// <summary>Families of non-TCP sockets already identified, with the round each was last needed in.</summary>
     private readonly Dictionary<ulong, (FdKind Kind, uint Round)> _familyCache = new();
     private readonly byte[] _netlinkBuffer = new byte[64 * 1024];
+    private readonly List<TcpSocket> _dumped = new();
     private ulong _ownNetNs;
+    /// <summary>The agent's own pid as the procfs root numbers it (its "self" link), 0 when it has none.</summary>
+    private int _selfPid;
     private readonly SocketTableReader _tables = new();
     private readonly SystemReader _system = new();
     private readonly ContainerNames _containerNames;
@@ -87,6 +90,13 @@ internal sealed unsafe class HostCollector
         uint malformed = 0;
         int selfLen = root.ReadLink("self/ns/net"u8, _link);
         _ownNetNs = selfLen > 0 && ProcParsers.TryParseBracketInode(_link.AsSpan(0, selfLen), "net:["u8, out ulong own) ? own : 0;
+        selfLen = root.ReadLink("self"u8, _link);
+        _selfPid = selfLen > 0 && ProcParsers.TryParseInt(_link.AsSpan(0, selfLen), out int self) ? self : 0;
+        if (_selfPid == 0)
+        {
+            // The agent is not in this procfs's pid namespace: its sockets cannot be told apart here.
+            _ownNetNs = 0;
+        }
         var host = _system.ReadHost(root, _options.MachineIdPath);
 
         foreach (var ns in _namespaces.Values)
@@ -220,6 +230,12 @@ internal sealed unsafe class HostCollector
         {
             return null;
         }
+        if (stat.HasExited)
+        {
+            // A zombie: it has exited and holds no fds any more; its parent has not reaped it yet.
+            stats.ProcessesVanished++;
+            return null;
+        }
         if (!_records.TryGetValue(pid, out var rec) || rec.StartTicks != stat.StartTicks)
         {
             rec = new ProcessRecord { Pid = pid, StartTicks = stat.StartTicks, NeedsRescan = true, RuntimeNs = ulong.MaxValue };
@@ -253,10 +269,10 @@ internal sealed unsafe class HostCollector
         if (n >= 0)
         {
             var raw = _file.AsSpan(0, n);
-            if (!Encoding.UTF8.GetBytes(rec.CgroupRaw).AsSpan().SequenceEqual(raw))
+            if (!rec.CgroupRaw.AsSpan().SequenceEqual(raw))
             {
-                rec.CgroupRaw = Encoding.UTF8.GetString(raw);
-                var details = Cgroups.Parse(rec.CgroupRaw);
+                rec.CgroupRaw = raw.ToArray();
+                var details = Cgroups.Parse(Encoding.UTF8.GetString(raw));
                 _containerNames.Fill(details, pid);
                 rec.Cgroup = details;
             }
@@ -337,7 +353,7 @@ internal sealed unsafe class HostCollector
         {
             malformed++;
         }
-        n = dir.ReadFile("cmdline"u8, ref _file, _options.CmdlineMaxBytes + 1);
+        n = dir.ReadFile("cmdline"u8, ref _file, _options.CmdlineMaxBytes + 2);
         if (n >= 0)
         {
             rec.Cmdline = TextSanitizer.Clean(_file.AsSpan(0, n), _options.CmdlineMaxBytes, out bool truncated);
@@ -360,12 +376,17 @@ internal sealed unsafe class HostCollector
         }
         if (!ns.TcpRead)
         {
-            if (ns.Inode == _ownNetNs && InetDiag.TryDumpTcp(_netlinkBuffer, s => ns.AddTcp(s), out uint bad))
+            _dumped.Clear();
+            if (ns.Inode == _ownNetNs && InetDiag.TryDumpTcp(_netlinkBuffer, _dumped.Add, out uint bad))
             {
                 // The agent's own namespace: one netlink dump instead of walking /proc/net/tcp.
+                foreach (var socket in _dumped)
+                {
+                    ns.AddTcp(socket);
+                }
                 ns.TcpRead = true;
                 ns.MalformedLines += bad;
-                ns.ReaderPid = Environment.ProcessId;
+                ns.ReaderPid = _selfPid;
             }
             else if (_tables.ReadTcp(dir, ns))
             {
@@ -406,10 +427,6 @@ internal sealed unsafe class HostCollector
                 int n = task.ReadFile(path[..(tid.Length + 10)], ref _file);
                 if (n < 0)
                 {
-                    if (-n == LibC.ENOENT && count == 0 && !FileExistsIn(task, tid))
-                    {
-                        return false;
-                    }
                     if (-n == LibC.ENOENT && FileExistsIn(task, tid))
                     {
                         // The thread is there but the kernel has no schedstat: change detection is off.
@@ -450,12 +467,13 @@ internal sealed unsafe class HostCollector
         using var fdDir = dir.OpenDir("fd"u8, out int errno);
         if (fdDir is null)
         {
-            if (errno is LibC.EACCES or LibC.EPERM)
+            if (errno is LibC.ENOENT or LibC.ESRCH)
             {
-                rec.FdsReadable = false;
-                return true;
+                return false;
             }
-            return false;
+            // Permission denied (or anything else that is not "gone"): unknown, never zero.
+            MarkUnreadable(rec);
+            return true;
         }
         ulong count = 0;
         var link = _link.AsSpan();
@@ -469,7 +487,7 @@ internal sealed unsafe class HostCollector
                 {
                     if (-n is LibC.EACCES or LibC.EPERM)
                     {
-                        rec.FdsReadable = false;
+                        MarkUnreadable(rec);
                         return true;
                     }
                     // The fd was closed between listing and reading it.
@@ -507,7 +525,16 @@ internal sealed unsafe class HostCollector
         rec.OpenFds = count;
         rec.FdsReadable = true;
         // Did the process exit while its fds were being read? Then the figures are partial: drop them.
-        return dir.ReadFile("stat"u8, ref _file, 64) >= 0;
+        int n2 = dir.ReadFile("stat"u8, ref _file);
+        return n2 >= 0 && ProcParsers.TryParseStat(_file.AsSpan(0, n2), out var after) && !after.HasExited;
+    }
+
+    private static void MarkUnreadable(ProcessRecord rec)
+    {
+        rec.FdsReadable = false;
+        rec.Fds.Clear();
+        rec.TcpInodes.Clear();
+        rec.OpenFds = 0;
     }
 
     private FdKind SocketFamily(ProcDir pidDir, ProcessRecord rec, NamespaceSockets? ns, ulong inode, byte* name)

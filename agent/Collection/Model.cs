@@ -217,7 +217,7 @@ internal sealed class ProcessRecord
     public int Ppid { get; set; }
     public uint Threads { get; set; }
     public CgroupDetails Cgroup { get; set; } = CgroupDetails.Empty;
-    internal string CgroupRaw { get; set; } = "";
+    internal byte[] CgroupRaw { get; set; } = [];
 
     public bool FdsReadable { get; set; }
     public ulong OpenFds { get; set; }
@@ -297,7 +297,10 @@ internal sealed class CollectionStats
     public ulong FdsRead { get; set; }
 }
 
-/// <summary>Everything one collection saw on the host.</summary>
+/// <summary>
+/// Everything one collection saw on the host. The process records are the collector's own and are
+/// updated in place by the next Collect(): turn a collection into a snapshot before collecting again.
+/// </summary>
 internal sealed class HostCollection
 {
     public required HostInfo Host { get; init; }

@@ -51,8 +51,13 @@ internal sealed class NamespaceSockets
 
     public bool TryGetOtherFamily(ulong inode, out FdKind kind)
     {
+        if (_otherFamilies is not null && _otherFamilies.TryGetValue(inode, out kind))
+        {
+            return true;
+        }
+        // Not default(FdKind), which is RegularFile: callers use the answer also when it is false.
         kind = FdKind.SocketOther;
-        return _otherFamilies is not null && _otherFamilies.TryGetValue(inode, out kind);
+        return false;
     }
 }
 

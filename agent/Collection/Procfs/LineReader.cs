@@ -16,6 +16,7 @@ internal sealed unsafe class LineReader
 
     public LineReader(int bufferSize = 64 * 1024) => _buffer = new byte[bufferSize];
 
+    /// <summary>Lines skipped as too long since the last <see cref="Begin"/>.</summary>
     public int OverlongLines { get; private set; }
 
     /// <summary>Starts reading an already opened descriptor, which the reader then owns and closes.</summary>
@@ -23,6 +24,7 @@ internal sealed unsafe class LineReader
     {
         End();
         _fd = fd;
+        OverlongLines = 0;
         _start = 0;
         _end = 0;
         _eof = false;

@@ -9,6 +9,9 @@ internal readonly record struct ProcStat(string Comm, char State, int Ppid, uint
 {
     public const uint PfKthread = 0x00200000;
     public bool IsKernelThread => (Flags & PfKthread) != 0;
+
+    /// <summary>Zombie (Z) or dead (X): exited, fds already closed.</summary>
+    public bool HasExited => State is 'Z' or 'X';
 }
 
 /// <summary>
@@ -339,12 +342,16 @@ internal static class TextSanitizer
 {
     public static string Clean(ReadOnlySpan<byte> bytes, int maxBytes, out bool truncated)
     {
+        // A trailing NUL ends the last argument of a cmdline: it is not content that was cut.
+        if (!bytes.IsEmpty && bytes[^1] == 0)
+        {
+            bytes = bytes[..^1];
+        }
         truncated = bytes.Length > maxBytes;
         if (truncated)
         {
             bytes = bytes[..maxBytes];
         }
-        // Trailing NULs end the last argument of a cmdline.
         while (!bytes.IsEmpty && bytes[^1] == 0)
         {
             bytes = bytes[..^1];
