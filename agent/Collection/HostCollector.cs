@@ -46,6 +46,7 @@ internal sealed unsafe class HostCollector
     private readonly Dictionary<ulong, (FdKind Kind, uint Round)> _familyCache = new();
     private readonly byte[] _netlinkBuffer = new byte[64 * 1024];
     private readonly List<TcpSocket> _dumped = new();
+    private readonly PathKinds _pathKinds = new();
     private ulong _ownNetNs;
     /// <summary>The agent's own pid as the procfs root numbers it (its "self" link), 0 when it has none.</summary>
     private int _selfPid;
@@ -60,6 +61,8 @@ internal sealed unsafe class HostCollector
     private readonly byte[] _procRootBytes;
     private DateTimeOffset? _bootTime;
     private bool _schedstatAvailable = true;
+    /// <summary>Whether this kernel reports the fd count as the size of /proc/PID/fd (checked on the agent itself).</summary>
+    private bool _fdDirSizeIsCount;
     private uint _round;
 
     public HostCollector(CollectorOptions? options = null)
@@ -86,10 +89,17 @@ internal sealed unsafe class HostCollector
             throw new CollectorException($"cannot open the procfs root '{_options.ProcRoot}': {Errno.Describe(rootErrno)}");
         }
         _bootTime ??= _system.ReadBootTime(root);
+        _pathKinds.Clear();
         var stats = new CollectionStats();
         uint malformed = 0;
         int selfLen = root.ReadLink("self/ns/net"u8, _link);
         _ownNetNs = selfLen > 0 && ProcParsers.TryParseBracketInode(_link.AsSpan(0, selfLen), "net:["u8, out ulong own) ? own : 0;
+        if (_round == 1)
+        {
+            // The agent has stdin/stdout/stderr at least: a size of 0 means the kernel does not count.
+            using var selfDir = root.OpenDir("self"u8, out _);
+            _fdDirSizeIsCount = selfDir is not null && selfDir.Size("fd"u8) > 0;
+        }
         selfLen = root.ReadLink("self"u8, _link);
         _selfPid = selfLen > 0 && ProcParsers.TryParseInt(_link.AsSpan(0, selfLen), out int self) ? self : 0;
         if (_selfPid == 0)
@@ -279,7 +289,10 @@ internal sealed unsafe class HostCollector
         }
 
         bool rescan = rec.NeedsRescan || !_options.Incremental || !rec.FdsReadable || !_schedstatAvailable;
-        bool checkRuntime = _options.Incremental && _schedstatAvailable && (rec.NeedsRescan || rec.OpenFds > 2UL * rec.Threads + 16);
+        // Proving a process unchanged costs a read per thread: worth it only where there are many fds to skip.
+        ulong fdsThreshold = 2UL * rec.Threads + 16;
+        bool checkRuntime = _options.Incremental && _schedstatAvailable
+            && (rec.NeedsRescan ? FdCountHint(dir) is not { } hint || hint > fdsThreshold : rec.OpenFds > fdsThreshold);
         if (!rescan && !checkRuntime)
         {
             // A process with few fds is cheaper to read again than to prove unchanged.
@@ -452,6 +465,17 @@ internal sealed unsafe class HostCollector
         return count > 0;
     }
 
+    /// <summary>The fd count the kernel reports as the size of /proc/PID/fd (Linux 6.2+); null where it does not.</summary>
+    private ulong? FdCountHint(ProcDir dir)
+    {
+        if (!_fdDirSizeIsCount)
+        {
+            return null;
+        }
+        long size = dir.Size("fd"u8);
+        return size >= 0 ? (ulong)size : null;
+    }
+
     private static bool FileExistsIn(ProcDir dir, ReadOnlySpan<byte> name)
     {
         using var sub = dir.OpenDir(name, out _);
@@ -498,12 +522,16 @@ internal sealed unsafe class HostCollector
                 switch (FdClassifier.Classify(target, out kind, out ulong inode))
                 {
                     case FdClassifier.LinkKind.Path:
-                        int type = fdDir.FileTypeZ(name);
-                        if (type < 0)
+                        if (!_pathKinds.TryGet(target, out kind))
                         {
-                            continue;
+                            int type = fdDir.FileTypeZ(name);
+                            if (type < 0)
+                            {
+                                continue;
+                            }
+                            kind = FdClassifier.FromFileType(type);
+                            _pathKinds.Remember(target, kind);
                         }
-                        kind = FdClassifier.FromFileType(type);
                         break;
                     case FdClassifier.LinkKind.Socket:
                         kind = SocketFamily(dir, rec, ns, inode, name);

@@ -65,7 +65,10 @@ internal sealed class NamespaceSockets
 internal sealed class SocketTableReader
 {
     private static readonly byte[][] TcpTables = ["net/tcp"u8.ToArray(), "net/tcp6"u8.ToArray()];
-    private readonly LineReader _lines = new();
+    // Allocated on first use: the agent's own namespace is read over netlink, not through these tables.
+    private LineReader? _linesOrNull;
+
+    private LineReader Lines => _linesOrNull ??= new LineReader();
 
     /// <summary>Reads tcp and tcp6 of the namespace through <paramref name="pidDir"/>; false when the process is gone.</summary>
     public bool ReadTcp(ProcDir pidDir, NamespaceSockets ns)
@@ -80,9 +83,9 @@ internal sealed class SocketTableReader
                 continue;
             }
             any = true;
-            _lines.Begin(fd);
+            Lines.Begin(fd);
             bool header = true;
-            while (_lines.TryReadLine(out var line))
+            while (Lines.TryReadLine(out var line))
             {
                 if (header)
                 {
@@ -98,8 +101,8 @@ internal sealed class SocketTableReader
                     ns.MalformedLines++;
                 }
             }
-            ns.MalformedLines += (uint)_lines.OverlongLines;
-            _lines.End();
+            ns.MalformedLines += (uint)Lines.OverlongLines;
+            Lines.End();
         }
         ns.TcpRead = any;
         return any;
@@ -134,9 +137,9 @@ internal sealed class SocketTableReader
         {
             return;
         }
-        _lines.Begin(fd);
+        Lines.Begin(fd);
         bool header = true;
-        while (_lines.TryReadLine(out var line))
+        while (Lines.TryReadLine(out var line))
         {
             if (header)
             {
@@ -155,7 +158,7 @@ internal sealed class SocketTableReader
                 ns.MalformedLines++;
             }
         }
-        _lines.End();
+        Lines.End();
     }
 
     private static bool Add(Dictionary<ulong, FdKind> into, ulong inode, FdKind kind)

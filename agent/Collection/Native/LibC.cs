@@ -26,6 +26,8 @@ internal static unsafe partial class LibC
 
     public const uint STATX_TYPE = 0x1;
     public const uint STATX_INO = 0x100;
+    public const uint STATX_SIZE = 0x200;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
     public const int AT_STATX_DONT_SYNC = 0x4000;
     public const int AT_NO_AUTOMOUNT = 0x800;
 

@@ -145,6 +145,26 @@ internal sealed unsafe class ProcDir : IDisposable
         return *(ushort*)(statx + 28) & 0xF000;
     }
 
+    /// <summary>
+    /// The size statx reports for a name below this directory (not following links), or -errno. For
+    /// /proc/PID/fd that is the number of open fds on Linux 6.2 and later (0 on older kernels).
+    /// </summary>
+    public long Size(ReadOnlySpan<byte> name)
+    {
+        Span<byte> z = stackalloc byte[name.Length + 1];
+        name.CopyTo(z);
+        z[name.Length] = 0;
+        byte* statx = stackalloc byte[256];
+        fixed (byte* p = z)
+        {
+            if (LibC.Statx(_fd, p, LibC.AT_STATX_DONT_SYNC | LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_SIZE, statx) != 0)
+            {
+                return -Marshal.GetLastPInvokeError();
+            }
+        }
+        return *(long*)(statx + 40);
+    }
+
     /// <summary>One getdents64 call: bytes of entries read into <paramref name="buffer"/>, 0 at the end, or -errno.</summary>
     public nint GetDents(byte* buffer, int size)
     {
