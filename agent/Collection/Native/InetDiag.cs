@@ -18,6 +18,8 @@ internal static unsafe partial class InetDiag
     private const int SOCK_CLOEXEC = 0x80000;
     private const int NETLINK_SOCK_DIAG = 4;
     private const ushort SOCK_DIAG_BY_FAMILY = 20;
+    private const ushort TCPDIAG_GETSOCK = 18;
+    private const int CompatRequestSize = 60;
     private const ushort NLM_F_REQUEST = 0x1;
     private const ushort NLM_F_DUMP = 0x300;
     private const ushort NLMSG_ERROR = 2;
@@ -47,7 +49,14 @@ internal static unsafe partial class InetDiag
         }
         try
         {
-            return Dump(fd, AF_INET, buffer, onSocket, ref malformed) && Dump(fd, AF_INET6, buffer, onSocket, ref malformed);
+            // One walk of the kernel's socket hash for both families (the compatibility request leaves the
+            // family unspecified); kernels without it get one request per family.
+            if (Dump(fd, TCPDIAG_GETSOCK, 0, buffer, onSocket, ref malformed))
+            {
+                return true;
+            }
+            return Dump(fd, SOCK_DIAG_BY_FAMILY, AF_INET, buffer, onSocket, ref malformed)
+                && Dump(fd, SOCK_DIAG_BY_FAMILY, AF_INET6, buffer, onSocket, ref malformed);
         }
         finally
         {
@@ -55,19 +64,29 @@ internal static unsafe partial class InetDiag
         }
     }
 
-    private static bool Dump(int fd, byte family, byte[] buffer, Action<TcpSocket> onSocket, ref uint malformed)
+    private static bool Dump(int fd, ushort type, byte family, byte[] buffer, Action<TcpSocket> onSocket, ref uint malformed)
     {
-        byte* request = stackalloc byte[NlMsgHeaderSize + RequestSize];
-        new Span<byte>(request, NlMsgHeaderSize + RequestSize).Clear();
-        *(uint*)request = NlMsgHeaderSize + RequestSize;
-        *(ushort*)(request + 4) = SOCK_DIAG_BY_FAMILY;
+        int size = NlMsgHeaderSize + (type == TCPDIAG_GETSOCK ? CompatRequestSize : RequestSize);
+        byte* request = stackalloc byte[NlMsgHeaderSize + CompatRequestSize];
+        new Span<byte>(request, NlMsgHeaderSize + CompatRequestSize).Clear();
+        *(uint*)request = (uint)size;
+        *(ushort*)(request + 4) = type;
         *(ushort*)(request + 6) = NLM_F_REQUEST | NLM_F_DUMP;
-        *(uint*)(request + 8) = family;
+        *(uint*)(request + 8) = (uint)type << 8 | family;
         byte* req = request + NlMsgHeaderSize;
-        req[0] = family;
-        req[1] = IPPROTO_TCP;
-        *(uint*)(req + 4) = 0xFFFFFFFF; // every state
-        if (Send(fd, request, NlMsgHeaderSize + RequestSize, 0) < 0)
+        if (type == TCPDIAG_GETSOCK)
+        {
+            // struct inet_diag_req: family, src_len, dst_len, ext, sockid (48 bytes), states, dbs.
+            *(uint*)(req + 52) = 0xFFFFFFFF; // every state
+        }
+        else
+        {
+            // struct inet_diag_req_v2: family, protocol, ext, pad, states, sockid.
+            req[0] = family;
+            req[1] = IPPROTO_TCP;
+            *(uint*)(req + 4) = 0xFFFFFFFF; // every state
+        }
+        if (Send(fd, request, (nuint)size, 0) < 0)
         {
             return false;
         }
@@ -88,21 +107,21 @@ internal static unsafe partial class InetDiag
                 while (offset + NlMsgHeaderSize <= n)
                 {
                     uint len = *(uint*)(buf + offset);
-                    ushort type = *(ushort*)(buf + offset + 4);
+                    ushort msgType = *(ushort*)(buf + offset + 4);
                     if (len < NlMsgHeaderSize || offset + len > n)
                     {
                         malformed++;
                         return true;
                     }
-                    if (type == NLMSG_DONE)
+                    if (msgType == NLMSG_DONE)
                     {
                         return true;
                     }
-                    if (type == NLMSG_ERROR)
+                    if (msgType == NLMSG_ERROR)
                     {
                         return false;
                     }
-                    if (type == SOCK_DIAG_BY_FAMILY && len >= NlMsgHeaderSize + DiagMsgMinSize)
+                    if (msgType == type && len >= NlMsgHeaderSize + DiagMsgMinSize)
                     {
                         onSocket(Parse(new ReadOnlySpan<byte>(buf + offset + NlMsgHeaderSize, (int)len - NlMsgHeaderSize)));
                     }
