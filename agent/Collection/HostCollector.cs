@@ -500,53 +500,69 @@ internal sealed unsafe class HostCollector
             return true;
         }
         ulong count = 0;
-        var link = _link.AsSpan();
-        fixed (byte* buf = _dents)
+        FdRead result;
+        // Linux 6.2+ reports the number of open fds as the size of /proc/PID/fd. Asked once the folder is
+        // open, so that for the agent itself the descriptor of that folder is counted too.
+        long expected = _fdDirSizeIsCount ? fdDir.OwnSize() : -1;
+
+        // fds are handed out lowest first, so fd tables are dense: read fd 0, 1, 2, ... directly until all
+        // the fds the kernel counted are found, which saves listing the folder. A run of holes (a sparse
+        // table) hands over to the listing, from where the probing stopped.
+        int next = 0;
+        bool listRest = expected < 0;
+        if (!listRest)
         {
-            var entries = new DirEntries(fdDir, buf, _dents.Length);
-            while (entries.MoveNext(out byte* name))
+            byte* name = stackalloc byte[12];
+            int misses = 0;
+            while ((long)count < expected)
             {
-                int n = fdDir.ReadLinkZ(name, link);
-                if (n < 0)
+                WriteNameZ(next, name);
+                result = ReadFd(dir, fdDir, rec, ns, name);
+                next++;
+                if (result == FdRead.Unreadable)
                 {
-                    if (-n is LibC.EACCES or LibC.EPERM)
+                    MarkUnreadable(rec);
+                    return true;
+                }
+                if (result == FdRead.Counted)
+                {
+                    count++;
+                    misses = 0;
+                }
+                else if (++misses == MaxProbeMisses)
+                {
+                    listRest = true;
+                    break;
+                }
+            }
+        }
+        if (listRest)
+        {
+            // getdents positions in /proc/PID/fd are fd + 2 (after "." and ".."): continue after the probed fds.
+            if (next > 0 && LibC.LSeek(fdDir.Fd, next + 2, LibC.SEEK_SET) < 0)
+            {
+                return false;
+            }
+            fixed (byte* buf = _dents)
+            {
+                var entries = new DirEntries(fdDir, buf, _dents.Length);
+                while (entries.MoveNext(out byte* name))
+                {
+                    result = ReadFd(dir, fdDir, rec, ns, name);
+                    if (result == FdRead.Unreadable)
                     {
                         MarkUnreadable(rec);
                         return true;
                     }
-                    // The fd was closed between listing and reading it.
-                    continue;
+                    if (result == FdRead.Counted)
+                    {
+                        count++;
+                    }
                 }
-                var target = link[..n];
-                FdKind kind;
-                switch (FdClassifier.Classify(target, out kind, out ulong inode))
+                if (entries.Error is LibC.ENOENT or LibC.ESRCH)
                 {
-                    case FdClassifier.LinkKind.Path:
-                        if (!_pathKinds.TryGet(target, out kind))
-                        {
-                            int type = fdDir.FileTypeZ(name);
-                            if (type < 0)
-                            {
-                                continue;
-                            }
-                            kind = FdClassifier.FromFileType(type);
-                            _pathKinds.Remember(target, kind);
-                        }
-                        break;
-                    case FdClassifier.LinkKind.Socket:
-                        kind = SocketFamily(dir, rec, ns, inode, name);
-                        if (kind == FdKind.SocketTcp)
-                        {
-                            rec.TcpInodes.Add(inode);
-                        }
-                        break;
+                    return false;
                 }
-                rec.Fds.Add(kind);
-                count++;
-            }
-            if (entries.Error is LibC.ENOENT or LibC.ESRCH)
-            {
-                return false;
             }
         }
         stats.FdsRead += count;
@@ -555,6 +571,60 @@ internal sealed unsafe class HostCollector
         // Did the process exit while its fds were being read? Then the figures are partial: drop them.
         int n2 = dir.ReadFile("stat"u8, ref _file);
         return n2 >= 0 && ProcParsers.TryParseStat(_file.AsSpan(0, n2), out var after) && !after.HasExited;
+    }
+
+    /// <summary>Consecutive fd numbers found closed before probing gives way to listing the folder.</summary>
+    private const int MaxProbeMisses = 16;
+
+    private enum FdRead
+    {
+        Counted,
+        /// <summary>No such fd (closed meanwhile, or a hole in the table).</summary>
+        Absent,
+        Unreadable,
+    }
+
+    /// <summary>Reads and classifies one fd, adding it to the process's counts.</summary>
+    private FdRead ReadFd(ProcDir dir, ProcDir fdDir, ProcessRecord rec, NamespaceSockets? ns, byte* name)
+    {
+        var link = _link.AsSpan();
+        int n = fdDir.ReadLinkZ(name, link);
+        if (n < 0)
+        {
+            return -n is LibC.EACCES or LibC.EPERM ? FdRead.Unreadable : FdRead.Absent;
+        }
+        var target = link[..n];
+        switch (FdClassifier.Classify(target, out FdKind kind, out ulong inode))
+        {
+            case FdClassifier.LinkKind.Path:
+                if (!_pathKinds.TryGet(target, out kind))
+                {
+                    int type = fdDir.FileTypeZ(name);
+                    if (type < 0)
+                    {
+                        return FdRead.Absent;
+                    }
+                    kind = FdClassifier.FromFileType(type);
+                    _pathKinds.Remember(target, kind);
+                }
+                break;
+            case FdClassifier.LinkKind.Socket:
+                kind = SocketFamily(dir, rec, ns, inode, name);
+                if (kind == FdKind.SocketTcp)
+                {
+                    rec.TcpInodes.Add(inode);
+                }
+                break;
+        }
+        rec.Fds.Add(kind);
+        return FdRead.Counted;
+    }
+
+    private static void WriteNameZ(int fd, byte* name)
+    {
+        var span = new Span<byte>(name, 12);
+        fd.TryFormat(span, out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+        span[written] = 0;
     }
 
     private static void MarkUnreadable(ProcessRecord rec)

@@ -28,6 +28,7 @@ internal static unsafe partial class LibC
     public const uint STATX_INO = 0x100;
     public const uint STATX_SIZE = 0x200;
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    public const int AT_EMPTY_PATH = 0x1000;
     public const int AT_STATX_DONT_SYNC = 0x4000;
     public const int AT_NO_AUTOMOUNT = 0x800;
 
@@ -35,6 +36,11 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
     public static partial int OpenAt(int dirFd, byte* path, int flags, int mode);
+
+    public const int SEEK_SET = 0;
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    public static partial long LSeek(int fd, long offset, int whence);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

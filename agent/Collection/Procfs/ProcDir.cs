@@ -165,6 +165,18 @@ internal sealed unsafe class ProcDir : IDisposable
         return *(long*)(statx + 40);
     }
 
+    /// <summary>The size statx reports for this open directory itself, or -errno.</summary>
+    public long OwnSize()
+    {
+        byte* statx = stackalloc byte[256];
+        byte empty = 0;
+        if (LibC.Statx(_fd, &empty, LibC.AT_STATX_DONT_SYNC | LibC.AT_EMPTY_PATH, LibC.STATX_SIZE, statx) != 0)
+        {
+            return -Marshal.GetLastPInvokeError();
+        }
+        return *(long*)(statx + 40);
+    }
+
     /// <summary>One getdents64 call: bytes of entries read into <paramref name="buffer"/>, 0 at the end, or -errno.</summary>
     public nint GetDents(byte* buffer, int size)
     {

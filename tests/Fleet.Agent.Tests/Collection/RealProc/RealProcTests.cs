@@ -171,6 +171,29 @@ public sealed class RealProcTests : IDisposable
     }
 
     [Fact]
+    public void Collect_OwnProcessWithSparseFdTable_FindsTheFdsPastTheHoles()
+    {
+        // fds are read by number until all the kernel counted are found; a run of closed numbers hands
+        // over to listing the folder. Two sockets far beyond the rest of the table must still be seen.
+        var listener = _sockets.Listen(IPAddress.Loopback);
+        var (client, _) = _sockets.Connect(listener);
+        _rawFds.Add(TestLibC.Dup2((int)client.Handle, 900));
+        _rawFds.Add(TestLibC.Dup2((int)client.Handle, 2000));
+        TestLibC.SetNofile(new TestLibC.RLimit { Soft = 4096, Hard = _nofile.Hard });
+        var collector = NewCollector();
+        collector.Collect();
+
+        var before = FdCensus.Take();
+        var self = Self(collector.Collect());
+        var after = FdCensus.Take();
+
+        Assert.True(before.SameAs(after), $"fds changed during the collection:\nbefore:\n{before}\nafter:\n{after}");
+        Assert.Equal(before.Total + 2, self.OpenFds);
+        Assert.Equal(before[FdKind.SocketTcp], self.Fds[FdKind.SocketTcp]);
+        Assert.Equal(before.Total + 2 - before[FdKind.SocketTcp], self.OpenFds - self.Fds[FdKind.SocketTcp]);
+    }
+
+    [Fact]
     public void Collect_ManyTimes_LeaksNoFds()
     {
         var collector = NewCollector();
