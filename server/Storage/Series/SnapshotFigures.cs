@@ -1,0 +1,124 @@
+using Fleet.Contracts.V1;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Fleet.Server.Storage.Series;
+
+/// <summary>How the contract's figures become column values, and which processes a snapshot keeps (pure functions).</summary>
+internal static class SnapshotFigures
+{
+    /// <summary>A count into an integer column (saturating: a process holds at most fs.nr_open, below 2^31, fds).</summary>
+    public static int Count(ulong value) => value > int.MaxValue ? int.MaxValue : (int)value;
+
+    public static int Count(uint value) => value > int.MaxValue ? int.MaxValue : (int)value;
+
+    public static long Long(ulong value) => value > long.MaxValue ? long.MaxValue : (long)value;
+
+    /// <summary>An RLIMIT_NOFILE into an integer column: -1 for unlimited (the kernel caps the limit at fs.nr_open, below 2^31).</summary>
+    public static int Limit(ulong value) => value > int.MaxValue ? -1 : (int)value;
+
+    public static long Microseconds(Duration? d) => d is null ? 0 : d.Seconds * 1_000_000 + d.Nanos / 1_000;
+
+    /// <summary>The process's open fds in percent of its soft limit; 0 when the limit is unlimited or unknown (as the contract does for services).</summary>
+    public static double SoftLimitPercent(Process p) =>
+        p.NofileSoft == 0 || p.NofileSoft > int.MaxValue ? 0 : p.OpenFds * 100.0 / p.NofileSoft;
+
+    /// <summary>A timestamp at PostgreSQL's precision (microseconds), in UTC.</summary>
+    public static DateTime Time(Timestamp t) => new(t.ToDateTime().Ticks / 10 * 10, DateTimeKind.Utc);
+
+    public static DateTime Minute(DateTime t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+
+    /// <summary>
+    /// The processes kept for a snapshot, in snapshot order: the top <paramref name="top"/> by open fds, the top
+    /// <paramref name="top"/> by percent of the soft limit, and every process with CLOSE_WAIT sockets. Processes
+    /// whose fds could not be read have no figures and are not kept.
+    /// </summary>
+    public static List<Process> SelectProcesses(Snapshot snapshot, int top)
+    {
+        var processes = snapshot.Processes;
+        var keep = new bool[processes.Count];
+        var readable = new List<int>(processes.Count);
+        for (int i = 0; i < processes.Count; i++)
+        {
+            var p = processes[i];
+            if (!p.FdsReadable)
+            {
+                continue;
+            }
+            readable.Add(i);
+            if ((p.Tcp?.CloseWait ?? 0) > 0 || p.CloseWaitRemotes.Count > 0)
+            {
+                keep[i] = true;
+            }
+        }
+        if (readable.Count > top)
+        {
+            readable.Sort((a, b) =>
+            {
+                int c = processes[b].OpenFds.CompareTo(processes[a].OpenFds);
+                return c != 0 ? c : processes[a].Pid.CompareTo(processes[b].Pid);
+            });
+            for (int i = 0; i < top; i++)
+            {
+                keep[readable[i]] = true;
+            }
+            var percent = new double[processes.Count];
+            foreach (int i in readable)
+            {
+                percent[i] = SoftLimitPercent(processes[i]);
+            }
+            readable.Sort((a, b) =>
+            {
+                int c = percent[b].CompareTo(percent[a]);
+                c = c != 0 ? c : processes[b].OpenFds.CompareTo(processes[a].OpenFds);
+                return c != 0 ? c : processes[a].Pid.CompareTo(processes[b].Pid);
+            });
+            for (int i = 0; i < top; i++)
+            {
+                keep[readable[i]] = true;
+            }
+        }
+        else
+        {
+            foreach (int i in readable)
+            {
+                keep[i] = true;
+            }
+        }
+        var kept = new List<Process>();
+        for (int i = 0; i < processes.Count; i++)
+        {
+            if (keep[i])
+            {
+                kept.Add(processes[i]);
+            }
+        }
+        return kept;
+    }
+
+    /// <summary>The service closest to its soft limit (ties: more open fds), among services with a readable process; null when none.</summary>
+    public static Service? WorstService(Snapshot snapshot)
+    {
+        Service? worst = null;
+        foreach (var s in snapshot.Services)
+        {
+            if (s.ProcessCount <= s.UnreadableProcessCount)
+            {
+                continue;
+            }
+            if (worst is null
+                || s.WorstSoftLimitPercent > worst.WorstSoftLimitPercent
+                || (s.WorstSoftLimitPercent == worst.WorstSoftLimitPercent && s.WorstOpenFds > worst.WorstOpenFds))
+            {
+                worst = s;
+            }
+        }
+        return worst;
+    }
+
+    /// <summary>Fds the worst process of the service may still open: to its soft limit, or to fs.nr_open when the limit is unlimited.</summary>
+    public static long HeadroomFds(Service worst, SystemFigures? system)
+    {
+        ulong limit = worst.WorstNofileSoft is > 0 and <= int.MaxValue ? worst.WorstNofileSoft : system?.NrOpen ?? 0;
+        return limit > worst.WorstOpenFds ? Long(limit - worst.WorstOpenFds) : 0;
+    }
+}
