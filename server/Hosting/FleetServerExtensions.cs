@@ -1,17 +1,56 @@
+using Fleet.Server.Api;
+using Fleet.Server.Ingest;
+using Fleet.Server.LocalAgent;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
 namespace Fleet.Server.Hosting;
 
-/// <summary>Wires the server's parts; each later capability adds its own Add*/Map* pair here.</summary>
-public static class FleetServerExtensions
+/// <summary>Wires the server's parts; each capability adds its own Add*/Map* pair here.</summary>
+public static partial class FleetServerExtensions
 {
+    public const string ReadyTag = "ready";
+
     public static WebApplicationBuilder AddFleetServer(this WebApplicationBuilder builder)
     {
-        builder.Services.AddGrpc();
+        ArgumentNullException.ThrowIfNull(builder);
+        // First: with no database configured it sets the connection string that storage reads.
+        bool oneCommandMode = builder.AddLocalDatabase();
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddFleetEndpoints(configuration);
+        services.AddOptions<DatabaseStartupOptions>().Bind(configuration.GetSection(DatabaseStartupOptions.Section));
+        // Migrations run when the host is starting: after the local database started, before storage's services.
+        services.AddHostedService<DatabaseMigrationService>();
+        services.AddStorage(configuration);
+        services.AddIngest(configuration);
+        services.AddFleetApi();
+        services.AddLocalAgent(configuration, oneCommandMode);
         return builder;
+    }
+
+    public static IServiceCollection AddFleetApi(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
+        return services;
     }
 
     public static WebApplication MapFleetServer(this WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        ArgumentNullException.ThrowIfNull(app);
+        // Liveness: the process serves requests. Readiness: the database answers too.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapFleetApi();
+        app.MapIngest();
+
+        var endpoints = app.Services.GetRequiredService<FleetEndpoints>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleet.Server");
+        app.Lifetime.ApplicationStarted.Register(() =>
+            LogListening(logger, endpoints.HttpAddress, endpoints.GrpcAddress));
         return app;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet is up: API and pages at {HttpAddress} (try {HttpAddress}api/hosts), agents stream to {GrpcAddress}")]
+    private static partial void LogListening(ILogger logger, Uri? httpAddress, Uri? grpcAddress);
 }

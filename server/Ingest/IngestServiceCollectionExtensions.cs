@@ -1,0 +1,60 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Fleet.Server.Ingest;
+
+public static class IngestServiceCollectionExtensions
+{
+    /// <summary>
+    /// The ingest stream: gRPC with gzip both ways and the message size bound, the validator, the stream
+    /// registry and the configuration publisher. Storage registers <see cref="IIngestStore"/>.
+    /// </summary>
+    /// <summary>Storage's raw retention (Fleet:Storage:RawRetentionDays), the default oldest snapshot accepted.</summary>
+    public const string RawRetentionDaysKey = "Fleet:Storage:RawRetentionDays";
+
+    public static IServiceCollection AddIngest(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<IngestOptions>()
+            .Bind(configuration.GetSection(IngestOptions.Section))
+            .PostConfigure(options =>
+            {
+                // Unless set, snapshots are accepted as far back as storage keeps raw samples.
+                if (configuration.GetSection(IngestOptions.Section)[nameof(IngestOptions.MaxSnapshotAge)] is null
+                    && configuration.GetValue<int?>(RawRetentionDaysKey) is int days and > 0)
+                {
+                    options.MaxSnapshotAge = TimeSpan.FromDays(days);
+                }
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
+        services.AddOptions<AgentConfigOptions>().Bind(configuration.GetSection(AgentConfigOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AgentConfigOptions>, AgentConfigOptionsValidator>();
+
+        // gzip: requests compressed with it are accepted (a default provider), responses are compressed with it.
+        services.AddGrpc(grpc =>
+        {
+            grpc.ResponseCompressionAlgorithm = "gzip";
+            grpc.EnableDetailedErrors = false;
+        });
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<IngestOptions>>((grpc, ingest) =>
+        {
+            grpc.MaxReceiveMessageSize = ingest.Value.MaxMessageSize;
+            grpc.MaxSendMessageSize = ingest.Value.MaxMessageSize;
+        });
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SnapshotValidator>();
+        services.AddSingleton<AgentConfigPublisher>();
+        services.AddSingleton<AgentStreams>();
+        services.AddSingleton<SnapshotIngestor>();
+        services.AddHostedService<IngestShutdown>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<AgentIngestService>();
+        return endpoints;
+    }
+}
