@@ -55,7 +55,7 @@ internal static class AgentCommandLine
           --token TOKEN      the enrollment token (visible in ps: prefer --token-file or FLEET_TOKEN)
           --token-file PATH  a file holding the enrollment token; else the FLEET_TOKEN environment variable
           --state-dir DIR    the agent's state: its id, the next sequence number and the spool
-          --interval D       time between snapshots: 10s (default), 500ms, 1m, 1h; from 1s to 1h. The
+          --interval D       time between snapshots: 10s (default), 1500ms, 1m, 1h; from 1s to 1h. The
                              server may configure another
           --ca-file PATH     a PEM bundle of CA certificates to trust for the server's certificate
           --allow-plaintext  allow http:// to a server that is not on loopback

@@ -142,6 +142,7 @@ internal sealed class FakeIngestService(FakeIngestState state, IHostApplicationL
 internal sealed class FakeIngestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private int _disposed;
 
     private FakeIngestServer(WebApplication app, FakeIngestState state, int port, bool tls)
     {
@@ -158,7 +159,8 @@ internal sealed class FakeIngestServer : IAsyncDisposable
     public static async Task<FakeIngestServer> StartAsync(FakeIngestState? state = null, int port = 0, X509Certificate2? certificate = null)
     {
         state ??= new FakeIngestState();
-        var builder = WebApplication.CreateSlimBuilder();
+        // No file watching (reloadOnChange): an inotify fd left behind would disturb the fd-leak tests of the collector.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen =>
@@ -178,10 +180,10 @@ internal sealed class FakeIngestServer : IAsyncDisposable
         return new FakeIngestServer(app, state, new Uri(address).Port, certificate is not null);
     }
 
-    /// <summary>Stops this server and starts a new one on the same port with the same state.</summary>
+    /// <summary>Stops (and disposes) this server and starts a new one on the same port with the same state.</summary>
     public async Task<FakeIngestServer> RestartAsync()
     {
-        await StopAsync();
+        await DisposeAsync();
         return await StartAsync(State, Port);
     }
 
@@ -192,6 +194,10 @@ internal sealed class FakeIngestServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await StopAsync();
         await _app.DisposeAsync();
     }
