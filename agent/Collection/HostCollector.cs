@@ -45,7 +45,6 @@ internal sealed unsafe class HostCollector
     /// <summary>Families of non-TCP sockets already identified, with the round each was last needed in.</summary>
     private readonly Dictionary<ulong, (FdKind Kind, uint Round)> _familyCache = new();
     private readonly byte[] _netlinkBuffer = new byte[64 * 1024];
-    private readonly List<TcpSocket> _dumped = new();
     private readonly PathKinds _pathKinds = new();
     private ulong _ownNetNs;
     /// <summary>The agent's own pid as the procfs root numbers it (its "self" link), 0 when it has none.</summary>
@@ -389,21 +388,21 @@ internal sealed unsafe class HostCollector
         }
         if (!ns.TcpRead)
         {
-            _dumped.Clear();
-            if (ns.Inode == _ownNetNs && InetDiag.TryDumpTcp(_netlinkBuffer, _dumped.Add, out uint bad))
+            if (ns.Inode == _ownNetNs && InetDiag.TryDumpTcp(_netlinkBuffer, s => ns.AddTcp(s), out uint bad))
             {
                 // The agent's own namespace: one netlink dump instead of walking /proc/net/tcp.
-                foreach (var socket in _dumped)
-                {
-                    ns.AddTcp(socket);
-                }
                 ns.TcpRead = true;
                 ns.MalformedLines += bad;
                 ns.ReaderPid = _selfPid;
             }
-            else if (_tables.ReadTcp(dir, ns))
+            else
             {
-                ns.ReaderPid = rec.Pid;
+                // A dump that failed partway may have left part of the table: read it whole from /proc.
+                ns.DiscardTcp();
+                if (_tables.ReadTcp(dir, ns))
+                {
+                    ns.ReaderPid = rec.Pid;
+                }
             }
         }
         ns.ProcessCount++;

@@ -149,24 +149,51 @@ internal struct TcpStateCounts
 }
 
 /// <summary>An IP address and port, IPv4 kept as IPv4 (also when seen IPv4-mapped in an IPv6 table).</summary>
-internal readonly record struct Endpoint(UInt128 Address, bool IsV4, ushort Port)
+/// <remarks>The address is kept as two words, not a UInt128, so the struct is 24 bytes rather than 32:
+/// a host's socket table holds two endpoints per socket.</remarks>
+internal readonly struct Endpoint : IEquatable<Endpoint>
 {
+    private readonly ulong _high;
+    private readonly ulong _low;
+
+    public Endpoint(UInt128 address, bool isV4, ushort port)
+    {
+        _high = (ulong)(address >> 64);
+        _low = (ulong)address;
+        IsV4 = isV4;
+        Port = port;
+    }
+
+    public UInt128 Address => new(_high, _low);
+
+    public bool IsV4 { get; }
+
+    public ushort Port { get; }
+
     public IPAddress ToIPAddress()
     {
         if (IsV4)
         {
-            uint v = (uint)Address;
+            uint v = (uint)_low;
             return new IPAddress(new[] { (byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v });
         }
         Span<byte> bytes = stackalloc byte[16];
-        for (int i = 0; i < 16; i++)
-        {
-            bytes[i] = (byte)(Address >> (8 * (15 - i)));
-        }
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, _high);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], _low);
         return new IPAddress(bytes);
     }
 
     public string AddressText => ToIPAddress().ToString();
+
+    public bool Equals(Endpoint other) => _high == other._high && _low == other._low && IsV4 == other.IsV4 && Port == other.Port;
+
+    public override bool Equals(object? obj) => obj is Endpoint other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(_high, _low, IsV4, Port);
+
+    public static bool operator ==(Endpoint left, Endpoint right) => left.Equals(right);
+
+    public static bool operator !=(Endpoint left, Endpoint right) => !left.Equals(right);
 
     public override string ToString() => IsV4 ? $"{AddressText}:{Port}" : $"[{AddressText}]:{Port}";
 }

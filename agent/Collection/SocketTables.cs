@@ -24,13 +24,18 @@ internal sealed class NamespaceSockets
 
     public void Reset()
     {
-        _tcpByInode.Clear();
-        Tcp.Clear();
-        TcpOwned.Clear();
+        DiscardTcp();
         _otherFamilies = null;
         MalformedLines = 0;
         ProcessCount = 0;
         TcpRead = false;
+    }
+
+    public void DiscardTcp()
+    {
+        _tcpByInode.Clear();
+        Tcp.Clear();
+        TcpOwned.Clear();
     }
 
     public void AddTcp(in TcpSocket socket)
