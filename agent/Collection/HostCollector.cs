@@ -46,6 +46,9 @@ internal sealed unsafe class HostCollector
     private readonly Dictionary<ulong, (FdKind Kind, uint Round)> _familyCache = new();
     private readonly byte[] _netlinkBuffer = new byte[64 * 1024];
     private readonly PathKinds _pathKinds = new();
+    // Reused every collection (bounded: 65,536 ports, one entry per remote endpoint).
+    private readonly System.Collections.BitArray _portsInUse = new(65536);
+    private readonly Dictionary<Endpoint, ulong> _ephemeralByRemote = new();
     private ulong _ownNetNs;
     /// <summary>The agent's own pid as the procfs root numbers it (its "self" link), 0 when it has none.</summary>
     private int _selfPid;
@@ -818,9 +821,11 @@ internal sealed unsafe class HostCollector
         {
             return;
         }
-        var ports = new bool[65536];
+        var ports = _portsInUse;
+        ports.SetAll(false);
         ulong inUse = 0;
-        var byRemote = new Dictionary<Endpoint, ulong>();
+        var byRemote = _ephemeralByRemote;
+        byRemote.Clear();
         foreach (var socket in ns.Tcp)
         {
             if (socket.State == TcpState.Listen || socket.Local.Port < low || socket.Local.Port > high)
