@@ -20,11 +20,22 @@ public interface IIngestStore
     Task<AgentRegistration> RegisterAgentAsync(AgentHello hello, CancellationToken ct);
 
     /// <summary>
-    /// Stores one validated snapshot in one transaction, exactly once per (agent, sequence): returns
-    /// <see cref="StoreOutcome.Duplicate"/> without storing anything when that sequence was already
-    /// committed. Throws when the database fails; then nothing of the snapshot is stored.
+    /// Stores a batch of validated snapshots, of one agent or many, in one transaction, exactly once per
+    /// (agent, sequence), and returns an outcome per item in the batch's order. An item whose sequence is not above
+    /// the agent's last committed one (counting the items before it in the batch) is a
+    /// <see cref="StoreOutcome.Duplicate"/> and stores nothing. All or nothing: when it throws (the database
+    /// failed), nothing of the batch is stored. An <see cref="ArgumentException"/> means the store cannot take an
+    /// item (a value the database would refuse); the others can be stored without it.
     /// </summary>
-    Task<StoreOutcome> StoreSnapshotAsync(AgentRegistration agent, Snapshot snapshot, CancellationToken ct);
+    Task<IReadOnlyList<StoreOutcome>> StoreSnapshotsAsync(IReadOnlyList<(AgentRegistration Agent, Snapshot Snapshot)> batch, CancellationToken ct);
+
+    /// <summary>
+    /// Stores one validated snapshot (a batch of one): <see cref="StoreOutcome.Duplicate"/> without storing
+    /// anything when that sequence was already committed. Throws when the database fails; then nothing of the
+    /// snapshot is stored.
+    /// </summary>
+    async Task<StoreOutcome> StoreSnapshotAsync(AgentRegistration agent, Snapshot snapshot, CancellationToken ct) =>
+        (await StoreSnapshotsAsync([(agent, snapshot)], ct).ConfigureAwait(false))[0];
 }
 
 public sealed record EnrollmentToken(long Id, string Name, DateTimeOffset CreatedAt, bool Revoked);

@@ -8,7 +8,7 @@ public static class IngestServiceCollectionExtensions
 {
     /// <summary>
     /// The ingest stream: gRPC with gzip both ways and the message size bound, the validator, the stream
-    /// registry and the configuration publisher. Storage registers <see cref="IIngestStore"/>.
+    /// registry, the configuration publisher and the snapshot batcher. Storage registers <see cref="IIngestStore"/>.
     /// </summary>
     /// <summary>Storage's raw retention (Fleet:Storage:RawRetentionDays), the default oldest snapshot accepted.</summary>
     public const string RawRetentionDaysKey = "Fleet:Storage:RawRetentionDays";
@@ -30,6 +30,8 @@ public static class IngestServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
         services.AddOptions<AgentConfigOptions>().Bind(configuration.GetSection(AgentConfigOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AgentConfigOptions>, AgentConfigOptionsValidator>();
+        services.AddOptions<SnapshotBatchingOptions>().Bind(configuration.GetSection(SnapshotBatchingOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SnapshotBatchingOptions>, SnapshotBatchingOptionsValidator>();
 
         // gzip: requests compressed with it are accepted (a default provider), responses are compressed with it.
         services.AddGrpc(grpc =>
@@ -47,6 +49,8 @@ public static class IngestServiceCollectionExtensions
         services.AddSingleton<SnapshotValidator>();
         services.AddSingleton<AgentConfigPublisher>();
         services.AddSingleton<AgentStreams>();
+        // Snapshots of all streams are stored in shared transactions; disposed with the host (drains its queue).
+        services.AddSingleton<SnapshotBatcher>();
         services.AddSingleton<SnapshotIngestor>();
         services.AddHostedService<IngestShutdown>();
         return services;

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Fleet.Contracts.V1;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -7,14 +8,18 @@ namespace Fleet.Server.Ingest;
 
 /// <summary>
 /// One agent stream from Hello to its end: authenticates the enrollment token, registers the agent, answers
-/// Welcome, then validates, stores and acknowledges each snapshot in the order it came. A snapshot that is
-/// wrong gets a Rejection and the stream goes on; when storage fails the call ends with Unavailable before
-/// the snapshot is acknowledged, so the agent keeps it in its spool and sends it again. Configuration
-/// published while the stream is open is pushed to the agent. A plain class: the gRPC service only adapts to it.
+/// Welcome, then validates each snapshot and hands it to the <see cref="SnapshotBatcher"/>, which stores it in a
+/// transaction shared with other streams' snapshots. Up to <see cref="SnapshotBatchingOptions.MaxInFlightPerStream"/>
+/// snapshots of the stream are in flight at once; they are stored and acknowledged in the order they came. A
+/// snapshot that is wrong gets a Rejection (in its place in that order) and the stream goes on; when storage fails
+/// the call ends with Unavailable before the snapshot is acknowledged, and nothing after it is stored, so the agent
+/// keeps them in its spool and sends them again. Configuration published while the stream is open is pushed to the
+/// agent. A plain class: the gRPC service only adapts to it.
 /// </summary>
 public sealed class SnapshotIngestor
 {
     private readonly IIngestStore _store;
+    private readonly SnapshotBatcher _batcher;
     private readonly SnapshotValidator _validator;
     private readonly AgentConfigPublisher _config;
     private readonly AgentStreams _streams;
@@ -23,6 +28,7 @@ public sealed class SnapshotIngestor
 
     public SnapshotIngestor(
         IIngestStore store,
+        SnapshotBatcher batcher,
         SnapshotValidator validator,
         AgentConfigPublisher config,
         AgentStreams streams,
@@ -30,6 +36,7 @@ public sealed class SnapshotIngestor
         ILogger<SnapshotIngestor> logger)
     {
         _store = store;
+        _batcher = batcher;
         _validator = validator;
         _config = config;
         _streams = streams;
@@ -143,6 +150,45 @@ public sealed class SnapshotIngestor
         var counts = new Counts();
         using var stopPush = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var push = PushConfigAsync(subscription, writer, hello.AgentId, stopPush.Token);
+        var lane = new SnapshotLane();
+        try
+        {
+            // Receiving submits snapshots (and rejections) in order; acknowledging answers them in that order.
+            // Whichever fails first cancels the other, and its exception ends the stream.
+            using var session = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var window = new SemaphoreSlim(_batcher.Options.MaxInFlightPerStream);
+            var inFlight = Channel.CreateUnbounded<InFlight>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            var receive = ReceiveAsync(hello, agent, requests, lane, window, inFlight.Writer, session);
+            var acknowledge = AcknowledgeAsync(hello, inFlight.Reader, window, writer, counts, session);
+            await Task.WhenAll(receive, acknowledge).ConfigureAwait(false);
+        }
+        finally
+        {
+            // What this stream submitted is stored (or failed) before another stream of the agent takes over.
+            try
+            {
+                await lane.SettledAsync().WaitAsync(_options.TakeoverTimeout, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Stuck in storage: storage stores each sequence once, so the next stream may go on.
+            }
+            await stopPush.CancelAsync().ConfigureAwait(false);
+            await push.ConfigureAwait(false);
+            _logger.AgentDisconnected(hello.AgentId, hello.Host.Hostname, counts.Acked, counts.Rejected);
+        }
+    }
+
+    private async Task ReceiveAsync(
+        Hello hello,
+        AgentRegistration agent,
+        IAsyncStreamReader<AgentMessage> requests,
+        SnapshotLane lane,
+        SemaphoreSlim window,
+        ChannelWriter<InFlight> inFlight,
+        CancellationTokenSource session)
+    {
+        var ct = session.Token;
         try
         {
             while (await requests.MoveNext(ct).ConfigureAwait(false))
@@ -151,7 +197,8 @@ public sealed class SnapshotIngestor
                 switch (message.BodyCase)
                 {
                     case AgentMessage.BodyOneofCase.Snapshot:
-                        await IngestAsync(hello, agent, message.Snapshot, writer, counts, ct).ConfigureAwait(false);
+                        await window.WaitAsync(ct).ConfigureAwait(false);
+                        inFlight.TryWrite(await SubmitAsync(hello, agent, lane, message.Snapshot, ct).ConfigureAwait(false));
                         break;
                     case AgentMessage.BodyOneofCase.Hello:
                         throw new RpcException(new Status(StatusCode.InvalidArgument, "hello may only be sent once, as the first message"));
@@ -161,39 +208,79 @@ public sealed class SnapshotIngestor
                 }
             }
         }
+        catch
+        {
+            await session.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
         finally
         {
-            await stopPush.CancelAsync().ConfigureAwait(false);
-            await push.ConfigureAwait(false);
-            _logger.AgentDisconnected(hello.AgentId, hello.Host.Hostname, counts.Acked, counts.Rejected);
+            inFlight.TryComplete();
         }
     }
 
-    private async Task IngestAsync(Hello hello, AgentRegistration agent, Snapshot snapshot, SerialWriter writer, Counts counts, CancellationToken ct)
+    private async Task<InFlight> SubmitAsync(Hello hello, AgentRegistration agent, SnapshotLane lane, Snapshot snapshot, CancellationToken ct)
     {
         if (_validator.Validate(snapshot, hello.Host.MachineId) is { } problem)
         {
-            counts.Rejected++;
             _logger.SnapshotRejected(snapshot.Sequence, hello.AgentId, hello.Host.Hostname, problem.Field, problem.Reason);
-            await writer.WriteAsync(
-                new ServerMessage { Rejection = new Rejection { Sequence = snapshot.Sequence, Field = problem.Field, Reason = problem.Reason } },
-                ct).ConfigureAwait(false);
-            return;
+            return new InFlight(snapshot.Sequence, problem, null);
         }
-        StoreOutcome outcome;
         try
         {
-            outcome = await _store.StoreSnapshotAsync(agent, snapshot, ct).ConfigureAwait(false);
+            return new InFlight(snapshot.Sequence, null, await _batcher.SubmitAsync(lane, agent, snapshot, ct).ConfigureAwait(false));
         }
         catch (Exception ex) when (IsStorageFailure(ex, ct))
         {
             throw StorageUnavailable(ex, $"storing snapshot {snapshot.Sequence}", hello.AgentId);
         }
-        _logger.SnapshotStored(snapshot.Sequence, hello.AgentId, outcome == StoreOutcome.Duplicate ? "duplicate" : "stored");
-        await writer.WriteAsync(
-            new ServerMessage { Ack = new Ack { Sequence = snapshot.Sequence, Duplicate = outcome == StoreOutcome.Duplicate } },
-            ct).ConfigureAwait(false);
-        counts.Acked++;
+    }
+
+    private async Task AcknowledgeAsync(
+        Hello hello,
+        ChannelReader<InFlight> inFlight,
+        SemaphoreSlim window,
+        SerialWriter writer,
+        Counts counts,
+        CancellationTokenSource session)
+    {
+        var ct = session.Token;
+        try
+        {
+            await foreach (var item in inFlight.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                if (item.Problem is { } problem)
+                {
+                    counts.Rejected++;
+                    await writer.WriteAsync(
+                        new ServerMessage { Rejection = new Rejection { Sequence = item.Sequence, Field = problem.Field, Reason = problem.Reason } },
+                        ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    StoreOutcome outcome;
+                    try
+                    {
+                        outcome = await item.Outcome!.WaitAsync(ct).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (IsStorageFailure(ex, ct))
+                    {
+                        throw StorageUnavailable(ex, $"storing snapshot {item.Sequence}", hello.AgentId);
+                    }
+                    _logger.SnapshotStored(item.Sequence, hello.AgentId, outcome == StoreOutcome.Duplicate ? "duplicate" : "stored");
+                    await writer.WriteAsync(
+                        new ServerMessage { Ack = new Ack { Sequence = item.Sequence, Duplicate = outcome == StoreOutcome.Duplicate } },
+                        ct).ConfigureAwait(false);
+                    counts.Acked++;
+                }
+                window.Release();
+            }
+        }
+        catch
+        {
+            await session.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private async Task PushConfigAsync(AgentConfigPublisher.Subscription subscription, SerialWriter writer, string agentId, CancellationToken ct)
@@ -223,8 +310,11 @@ public sealed class SnapshotIngestor
     private RpcException StorageUnavailable(Exception ex, string doing, string agentId)
     {
         _logger.StorageFailed(ex, doing, SnapshotValidator.Shorten(agentId));
-        return new RpcException(new Status(StatusCode.Unavailable, $"storage unavailable: {SnapshotValidator.Shorten(ex.Message, 200)}"));
+        return new RpcException(new Status(StatusCode.Unavailable, $"storage unavailable: {SnapshotValidator.Shorten(ex.GetBaseException().Message, 200)}"));
     }
+
+    /// <summary>A snapshot of the stream awaiting its answer: a rejection, or the outcome of storing it.</summary>
+    private sealed record InFlight(ulong Sequence, ValidationProblem? Problem, Task<StoreOutcome>? Outcome);
 
     private sealed class Counts
     {

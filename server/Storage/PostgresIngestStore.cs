@@ -1,4 +1,4 @@
-using System.Net;
+using System.Buffers;
 using Fleet.Contracts.V1;
 using Fleet.Server.Ingest;
 using Fleet.Server.Storage.Entities;
@@ -15,9 +15,11 @@ using static Fleet.Server.Storage.Series.SnapshotFigures;
 namespace Fleet.Server.Storage;
 
 /// <summary>
-/// Stores snapshots exactly once per (agent, sequence): one transaction locks the agent row, upserts the
-/// service instances it does not know yet, COPYs the series rows (one binary COPY per table), records the host's
-/// latest snapshot and the agent's last committed sequence, and marks the minute for the rollups.
+/// Stores batches of snapshots exactly once per (agent, sequence), one transaction per batch: it locks the
+/// batch's agent rows (and host rows) in id order, decides per item whether it is new or a duplicate, upserts
+/// the service instances it does not know yet, COPYs the series rows of the whole batch (one binary COPY per
+/// table), and records in one statement each the agents' last committed sequences, the hosts' last seen and
+/// latest snapshot (only the newest of each host in the batch) and the minutes for the rollups.
 /// </summary>
 public sealed partial class PostgresIngestStore(
     NpgsqlDataSource dataSource,
@@ -27,42 +29,45 @@ public sealed partial class PostgresIngestStore(
     TimeProvider time,
     ILogger<PostgresIngestStore> logger) : IIngestStore, IEnrollmentTokenCatalog
 {
-    private static readonly string CopyServices = SeriesColumns.Copy("service_samples", SeriesColumns.ServiceSamples);
-    private static readonly string CopyProcesses = SeriesColumns.Copy("process_samples", SeriesColumns.ProcessSamples);
-    private static readonly string CopyCloseWait = SeriesColumns.Copy("close_wait_samples", SeriesColumns.CloseWaitSamples);
-    private static readonly string InsertHostSample = SeriesColumns.Insert("host_samples", SeriesColumns.HostSamples);
+    // Agents first, then hosts, each in id order: every writer takes the locks in one order, so two batches
+    // sharing agents or hosts wait for each other instead of deadlocking. Services and rollup_queue rows are
+    // keyed by host, so the host locks also order the writes to them.
+    private const string LockAgentsSql = "SELECT id, last_committed_sequence FROM agents WHERE id = ANY($1) ORDER BY id FOR UPDATE";
 
-    private const string LockAgentSql = "SELECT last_committed_sequence FROM agents WHERE id = $1 FOR UPDATE";
+    private const string LockHostsSql = "SELECT id, latest_collected_at FROM hosts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE";
 
     private const string UpsertServicesSql = """
         INSERT INTO services AS s (host_id, name, source, first_seen, last_seen)
-        SELECT $1, u.name, u.source, $4, $4 FROM unnest($2::text[], $3::smallint[]) AS u(name, source)
+        SELECT * FROM unnest($1::integer[], $2::text[], $3::smallint[], $4::timestamptz[], $5::timestamptz[])
         ON CONFLICT (host_id, name) DO UPDATE SET
             source = CASE WHEN excluded.last_seen >= s.last_seen THEN excluded.source ELSE s.source END,
             first_seen = least(s.first_seen, excluded.first_seen),
             last_seen = greatest(s.last_seen, excluded.last_seen)
-        RETURNING id, name, source, first_seen, last_seen
+        RETURNING id, host_id, name, source, first_seen, last_seen
         """;
 
-    // A replayed older snapshot refreshes last_seen but never replaces the newer latest snapshot.
-    private const string UpdateHostSql = """
+    // A host whose newest snapshot in the batch is newer than the one it keeps (decided under the row lock): its
+    // identity and latest snapshot are replaced. A replayed older snapshot only refreshes last seen.
+    private const string UpdateNewestSql = """
         UPDATE hosts SET
             last_seen = greatest(last_seen, $1),
-            hostname = CASE WHEN latest_collected_at IS NULL OR latest_collected_at < $2 THEN coalesce(nullif($3, ''), hostname) ELSE hostname END,
-            kernel = CASE WHEN latest_collected_at IS NULL OR latest_collected_at < $2 THEN $4 ELSE kernel END,
-            boot_id = CASE WHEN latest_collected_at IS NULL OR latest_collected_at < $2 THEN $5 ELSE boot_id END,
-            agent_version = CASE WHEN latest_collected_at IS NULL OR latest_collected_at < $2 THEN $6 ELSE agent_version END,
-            latest_snapshot = CASE WHEN latest_collected_at IS NULL OR latest_collected_at < $2 THEN $7 ELSE latest_snapshot END,
-            latest_collected_at = CASE WHEN latest_collected_at IS NULL OR latest_collected_at < $2 THEN $2 ELSE latest_collected_at END
+            hostname = coalesce(nullif($3, ''), hostname), kernel = $4, boot_id = $5, agent_version = $6,
+            latest_snapshot = $7, latest_collected_at = $2
         WHERE id = $8
         """;
 
-    private const string UpdateAgentSql = "UPDATE agents SET last_committed_sequence = $1, last_seen = greatest(last_seen, $2) WHERE id = $3";
+    private const string UpdateSeenSql = "UPDATE hosts SET last_seen = greatest(last_seen, $1) WHERE id = ANY($2)";
 
-    // DO UPDATE (not DO NOTHING) locks the queue row until commit, so the rollup (SKIP LOCKED) cannot take
-    // the bucket away before this transaction's rows are visible.
-    private const string TouchRollupSql = """
-        INSERT INTO rollup_queue (host_id, minute) VALUES ($1, $2)
+    private const string UpdateAgentsSql = """
+        UPDATE agents AS a SET last_committed_sequence = u.sequence, last_seen = greatest(a.last_seen, $1)
+        FROM unnest($2::bigint[], $3::bigint[]) AS u(id, sequence)
+        WHERE a.id = u.id
+        """;
+
+    // DO UPDATE (not DO NOTHING) locks the queue rows until commit, so the rollup (SKIP LOCKED) cannot take
+    // a bucket away before this transaction's rows are visible.
+    private const string TouchRollupsSql = """
+        INSERT INTO rollup_queue (host_id, minute) SELECT * FROM unnest($1::integer[], $2::timestamptz[])
         ON CONFLICT (host_id, minute) DO UPDATE SET touched_at = now()
         """;
 
@@ -84,11 +89,6 @@ public sealed partial class PostgresIngestStore(
         )
         SELECT a.id, a.host_id, h.hostname, a.last_committed_sequence FROM a JOIN h ON h.id = a.host_id
         """;
-
-    private static readonly FdCounts NoFds = new();
-    private static readonly TcpStates NoTcp = new();
-    private static readonly SystemFigures NoSystem = new();
-    private static readonly AgentCost NoCost = new();
 
     private readonly ServiceIdCache _services = new();
     private readonly int _topProcesses = options.Value.TopProcesses;
@@ -147,366 +147,316 @@ public sealed partial class PostgresIngestStore(
         return new AgentRegistration(reader.GetInt64(0), reader.GetInt32(1), hello.AgentId, reader.GetString(2), (ulong)reader.GetInt64(3));
     }
 
-    public async Task<StoreOutcome> StoreSnapshotAsync(AgentRegistration agent, Snapshot snapshot, CancellationToken ct)
+    public async Task<IReadOnlyList<StoreOutcome>> StoreSnapshotsAsync(IReadOnlyList<(AgentRegistration Agent, Snapshot Snapshot)> batch, CancellationToken ct)
     {
-        if (snapshot.Sequence is 0 or > long.MaxValue)
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(snapshot), snapshot.Sequence, "snapshot.sequence must be between 1 and 2^63 - 1");
+            return [];
         }
-        if (snapshot.CollectedAt is null)
+        var items = new Item[batch.Count];
+        var days = new HashSet<DateOnly>();
+        var cutoff = partitions.RawCutoff;
+        for (int i = 0; i < items.Length; i++)
         {
-            throw new ArgumentException("snapshot.collected_at is missing", nameof(snapshot));
+            var (agent, snapshot) = batch[i];
+            ArgumentNullException.ThrowIfNull(agent);
+            ArgumentNullException.ThrowIfNull(snapshot);
+            if (snapshot.Sequence is 0 or > long.MaxValue)
+            {
+                throw new ArgumentOutOfRangeException(nameof(batch), snapshot.Sequence, "snapshot.sequence must be between 1 and 2^63 - 1");
+            }
+            if (snapshot.CollectedAt is null)
+            {
+                throw new ArgumentException("snapshot.collected_at is missing", nameof(batch));
+            }
+            var collectedAt = Time(snapshot.CollectedAt);
+            var day = DateOnly.FromDateTime(collectedAt);
+            // Raw samples older than the retention would be dropped at once: such a late snapshot only advances
+            // the sequence (and the host's last seen).
+            bool keepSeries = day >= cutoff;
+            if (keepSeries)
+            {
+                days.Add(day);
+            }
+            else
+            {
+                LogPastRetention(logger, agent.AgentId, snapshot.Sequence, collectedAt);
+            }
+            items[i] = new Item(agent, checked((int)agent.HostKey), snapshot, (long)snapshot.Sequence, collectedAt, keepSeries);
         }
-        int hostId = checked((int)agent.HostKey);
-        var collectedAt = Time(snapshot.CollectedAt);
-        var day = DateOnly.FromDateTime(collectedAt);
-        // Raw samples older than the retention would be dropped at once: such a late snapshot only advances
-        // the sequence (and the host's last seen).
-        bool keepSeries = day >= partitions.RawCutoff;
-        if (keepSeries)
+        foreach (var day in days)
         {
             await partitions.EnsureDayAsync(day, ct);
         }
-        else
-        {
-            LogPastRetention(logger, agent.AgentId, snapshot.Sequence, collectedAt);
-        }
         try
         {
-            return await StoreAsync(agent, hostId, snapshot, collectedAt, keepSeries, ct);
+            return await StoreAsync(items, ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CheckViolation && e.MessageText.StartsWith("no partition", StringComparison.Ordinal))
         {
             // Dropped or never made: the replay makes it again.
-            partitions.Forget(day);
+            foreach (var day in days)
+            {
+                partitions.Forget(day);
+            }
             throw;
         }
     }
 
-    private async Task<StoreOutcome> StoreAsync(AgentRegistration agent, int hostId, Snapshot snapshot, DateTime collectedAt, bool keepSeries, CancellationToken ct)
+    private async Task<StoreOutcome[]> StoreAsync(Item[] items, CancellationToken ct)
     {
-        long sequence = (long)snapshot.Sequence;
+        using var latestBytes = LatestSnapshots.Serialize(items);
         var now = time.GetUtcNow().UtcDateTime;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
-        await using (var lockAgent = new NpgsqlCommand(LockAgentSql, conn, tx) { Parameters = { new NpgsqlParameter<long> { TypedValue = agent.AgentKey } } })
+        var (committed, latest) = await LockAsync(conn, tx, items, ct);
+        var outcomes = new StoreOutcome[items.Length];
+        var stored = new List<Item>(items.Length);
+        for (int i = 0; i < items.Length; i++)
         {
-            await lockAgent.PrepareAsync(ct);
-            object? last = await lockAgent.ExecuteScalarAsync(ct);
-            if (last is not long lastCommitted)
+            var item = items[i];
+            if (!committed.TryGetValue(item.Agent.AgentKey, out long last))
             {
-                throw new InvalidOperationException($"agent {agent.AgentId} (key {agent.AgentKey}) is not registered");
+                throw new InvalidOperationException($"agent {item.Agent.AgentId} (key {item.Agent.AgentKey}) is not registered");
             }
-            if (sequence <= lastCommitted)
+            // In batch order: a second item of the same agent counts the first as committed.
+            if (item.Sequence <= last)
             {
-                await tx.RollbackAsync(ct);
-                return StoreOutcome.Duplicate;
+                outcomes[i] = StoreOutcome.Duplicate;
+                continue;
             }
+            committed[item.Agent.AgentKey] = item.Sequence;
+            outcomes[i] = StoreOutcome.Stored;
+            stored.Add(item);
+        }
+        if (stored.Count == 0)
+        {
+            await tx.RollbackAsync(ct);
+            return outcomes;
         }
 
-        var (serviceIds, written) = await ResolveServicesAsync(conn, tx, hostId, snapshot, collectedAt, ct);
-        if (keepSeries)
+        var (serviceIds, written) = await ResolveServicesAsync(conn, tx, stored, ct);
+        using (var rows = new SeriesRows(stored.Count, _topProcesses))
         {
-            await CopyServicesAsync(conn, hostId, snapshot, collectedAt, serviceIds, ct);
-            await CopyProcessesAsync(conn, hostId, snapshot, collectedAt, serviceIds, ct);
-            await CopyCloseWaitAsync(conn, hostId, snapshot, collectedAt, serviceIds, ct);
+            foreach (var item in stored)
+            {
+                if (item.KeepSeries)
+                {
+                    rows.Add(item.HostId, item.Snapshot, item.CollectedAt, serviceIds[item.HostId]);
+                }
+            }
+            await rows.CopyAsync(conn, ct);
         }
 
         await using (var batch = new NpgsqlBatch(conn, tx))
         {
-            if (keepSeries)
+            if (TouchRollups(stored) is { } touch)
             {
-                batch.BatchCommands.Add(HostSample(hostId, snapshot, collectedAt, serviceIds));
-                batch.BatchCommands.Add(Command(TouchRollupSql, P(hostId), P(Minute(collectedAt))));
+                batch.BatchCommands.Add(touch);
             }
-            var host = snapshot.Host;
-            batch.BatchCommands.Add(Command(UpdateHostSql,
-                P(now), P(collectedAt), P(host?.Hostname ?? ""), P(host?.Kernel ?? ""), P(host?.BootId ?? ""), P(host?.AgentVersion ?? ""),
-                new NpgsqlParameter<byte[]> { TypedValue = snapshot.ToByteArray() }, P(hostId)));
-            batch.BatchCommands.Add(Command(UpdateAgentSql, P(sequence), P(now), P(agent.AgentKey)));
+            foreach (var command in UpdateHosts(stored, latest, latestBytes, now))
+            {
+                batch.BatchCommands.Add(command);
+            }
+            batch.BatchCommands.Add(UpdateAgents(stored, committed, now));
             await batch.PrepareAsync(ct);
             await batch.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
 
-        foreach (var (name, row) in written)
+        foreach (var (hostId, name, row) in written)
         {
             _services.Set(hostId, name, row);
         }
-        return StoreOutcome.Stored;
+        return outcomes;
     }
 
-    /// <summary>Service instance ids for every service name in the snapshot; one upsert for those not known (or whose first/last seen moves).</summary>
-    private async Task<(Dictionary<string, int> Ids, List<(string Name, ServiceRow Row)> Written)> ResolveServicesAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, int hostId, Snapshot snapshot, DateTime collectedAt, CancellationToken ct)
+    /// <summary>Locks the batch's agents and hosts; returns each agent's last committed sequence and each host's latest collected_at.</summary>
+    private static async Task<(Dictionary<long, long> Committed, Dictionary<int, DateTime?> Latest)> LockAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, Item[] items, CancellationToken ct)
     {
-        var sources = new Dictionary<string, short>(snapshot.Services.Count, StringComparer.Ordinal);
-        foreach (var s in snapshot.Services)
+        long[] agentKeys = [.. items.Select(i => i.Agent.AgentKey).Distinct().Order()];
+        int[] hostIds = [.. items.Select(i => i.HostId).Distinct().Order()];
+        var committed = new Dictionary<long, long>(agentKeys.Length);
+        var latest = new Dictionary<int, DateTime?>(hostIds.Length);
+        await using var batch = new NpgsqlBatch(conn, tx)
         {
-            sources.TryAdd(s.Name, (short)s.Source);
-        }
-        foreach (var p in snapshot.Processes)
-        {
-            sources.TryAdd(p.Service, 0);
-        }
-        var ids = new Dictionary<string, int>(sources.Count, StringComparer.Ordinal);
-        var upsert = new List<string>();
-        var time = new DateTimeOffset(collectedAt);
-        foreach (var (name, source) in sources)
-        {
-            if (_services.NeedsUpsert(hostId, name, source, time))
+            BatchCommands =
             {
-                upsert.Add(name);
-            }
-            else if (_services.TryGet(hostId, name, out var row))
+                Command(LockAgentsSql, new NpgsqlParameter<long[]> { TypedValue = agentKeys }),
+                Command(LockHostsSql, new NpgsqlParameter<int[]> { TypedValue = hostIds }),
+            },
+        };
+        await batch.PrepareAsync(ct);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            committed[reader.GetInt64(0)] = reader.GetInt64(1);
+        }
+        await reader.NextResultAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            latest[reader.GetInt32(0)] = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTime>(1);
+        }
+        return (committed, latest);
+    }
+
+    /// <summary>
+    /// Service instance ids by host and name for every service the stored snapshots use; one upsert for those not
+    /// known yet or whose source or first/last seen moves (first/last seen over all the batch's snapshots of the host).
+    /// </summary>
+    private async Task<(Dictionary<int, Dictionary<string, int>> Ids, List<(int HostId, string Name, ServiceRow Row)> Written)> ResolveServicesAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, List<Item> stored, CancellationToken ct)
+    {
+        var seen = new Dictionary<(int HostId, string Name), (short Source, DateTime First, DateTime Last)>();
+        var sources = new Dictionary<string, short>(StringComparer.Ordinal);
+        var ids = new Dictionary<int, Dictionary<string, int>>();
+        foreach (var item in stored)
+        {
+            if (!item.KeepSeries)
             {
-                ids[name] = row.Id;
+                continue;
+            }
+            if (!ids.ContainsKey(item.HostId))
+            {
+                ids[item.HostId] = new Dictionary<string, int>(StringComparer.Ordinal);
+            }
+            // A process's service that the snapshot does not list as a service has source 0.
+            sources.Clear();
+            foreach (var s in item.Snapshot.Services)
+            {
+                sources.TryAdd(s.Name, (short)s.Source);
+            }
+            foreach (var p in item.Snapshot.Processes)
+            {
+                sources.TryAdd(p.Service, 0);
+            }
+            foreach (var (name, source) in sources)
+            {
+                var key = (item.HostId, name);
+                if (!seen.TryGetValue(key, out var known))
+                {
+                    seen[key] = (source, item.CollectedAt, item.CollectedAt);
+                    continue;
+                }
+                seen[key] = (
+                    item.CollectedAt >= known.Last ? source : known.Source,
+                    item.CollectedAt < known.First ? item.CollectedAt : known.First,
+                    item.CollectedAt > known.Last ? item.CollectedAt : known.Last);
             }
         }
-        var written = new List<(string, ServiceRow)>();
+        var upsert = new List<(int HostId, string Name, short Source, DateTime First, DateTime Last)>();
+        foreach (var ((hostId, name), (source, first, last)) in seen)
+        {
+            if (_services.NeedsUpsert(hostId, name, source, new DateTimeOffset(first))
+                || _services.NeedsUpsert(hostId, name, source, new DateTimeOffset(last))
+                || !_services.TryGet(hostId, name, out var row))
+            {
+                upsert.Add((hostId, name, source, first, last));
+            }
+            else
+            {
+                ids[hostId][name] = row.Id;
+            }
+        }
+        var written = new List<(int, string, ServiceRow)>();
         if (upsert.Count == 0)
         {
             return (ids, written);
         }
-        // One order for every writer, so two transactions upserting the same services cannot deadlock.
-        upsert.Sort(StringComparer.Ordinal);
-        await using var cmd = Command(conn, tx, UpsertServicesSql,
-            P(hostId),
-            new NpgsqlParameter<string[]> { TypedValue = [.. upsert] },
-            new NpgsqlParameter<short[]> { TypedValue = [.. upsert.Select(n => sources[n])] },
-            P(collectedAt));
+        // One order for every writer (the host locks already order them; this keeps it so without them).
+        upsert.Sort((a, b) => a.HostId != b.HostId ? a.HostId.CompareTo(b.HostId) : string.CompareOrdinal(a.Name, b.Name));
+        await using var cmd = new NpgsqlCommand(UpsertServicesSql, conn, tx)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<int[]> { TypedValue = [.. upsert.Select(u => u.HostId)] },
+                new NpgsqlParameter<string[]> { TypedValue = [.. upsert.Select(u => u.Name)] },
+                new NpgsqlParameter<short[]> { TypedValue = [.. upsert.Select(u => u.Source)] },
+                TimestampTzArray([.. upsert.Select(u => u.First)]),
+                TimestampTzArray([.. upsert.Select(u => u.Last)]),
+            },
+        };
         await cmd.PrepareAsync(ct);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var row = new ServiceRow(reader.GetInt32(0), reader.GetInt16(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4));
-            string name = reader.GetString(1);
-            ids[name] = row.Id;
-            written.Add((name, row));
+            var row = new ServiceRow(reader.GetInt32(0), reader.GetInt16(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5));
+            int hostId = reader.GetInt32(1);
+            string name = reader.GetString(2);
+            ids[hostId][name] = row.Id;
+            written.Add((hostId, name, row));
         }
         return (ids, written);
     }
 
-    private static async Task CopyServicesAsync(NpgsqlConnection conn, int hostId, Snapshot snapshot, DateTime time, Dictionary<string, int> ids, CancellationToken ct)
+    /// <summary>The (host, minute) buckets the batch's series fall in, for the rollups; null when it stored no series.</summary>
+    private static NpgsqlBatchCommand? TouchRollups(List<Item> stored)
     {
-        if (snapshot.Services.Count == 0)
+        var buckets = stored.Where(i => i.KeepSeries).Select(i => (i.HostId, Minute: Minute(i.CollectedAt))).Distinct().Order().ToList();
+        if (buckets.Count == 0)
         {
-            return;
+            return null;
         }
-        await using var w = await conn.BeginBinaryImportAsync(CopyServices, ct);
-        foreach (var s in snapshot.Services)
-        {
-            await w.StartRowAsync(ct);
-            await w.WriteAsync(time, NpgsqlDbType.TimestampTz, ct);
-            await w.WriteAsync(ids[s.Name], NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(hostId, NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(s.ProcessCount), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(s.UnreadableProcessCount), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(s.OpenFds), NpgsqlDbType.Integer, ct);
-            await WriteFdsAsync(w, s.Fds ?? NoFds, ct);
-            await w.WriteAsync(s.WorstPid, NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(s.WorstOpenFds), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Limit(s.WorstNofileSoft), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Limit(s.WorstNofileHard), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync((float)s.WorstSoftLimitPercent, NpgsqlDbType.Real, ct);
-            await WriteTcpAsync(w, s.Tcp ?? NoTcp, ct);
-        }
-        await w.CompleteAsync(ct);
+        return Command(TouchRollupsSql,
+            new NpgsqlParameter<int[]> { TypedValue = [.. buckets.Select(b => b.HostId)] },
+            TimestampTzArray([.. buckets.Select(b => b.Minute)]));
     }
 
-    private async Task CopyProcessesAsync(NpgsqlConnection conn, int hostId, Snapshot snapshot, DateTime time, Dictionary<string, int> ids, CancellationToken ct)
+    /// <summary>
+    /// Per host, in id order: last seen, and when its newest stored snapshot of the batch is newer than the one it
+    /// keeps, that snapshot (one statement per such host: a bytea[] of tens of MiB through unnest costs the server
+    /// several times more); one statement for the last seen of the other hosts.
+    /// </summary>
+    private static IEnumerable<NpgsqlBatchCommand> UpdateHosts(List<Item> stored, Dictionary<int, DateTime?> latest, LatestSnapshots serialized, DateTime now)
     {
-        var kept = SelectProcesses(snapshot, _topProcesses);
-        if (kept.Count == 0)
+        var newest = new SortedDictionary<int, Item>();
+        foreach (var item in stored)
         {
-            return;
-        }
-        await using var w = await conn.BeginBinaryImportAsync(CopyProcesses, ct);
-        foreach (var p in kept)
-        {
-            var f = p.Fds ?? NoFds;
-            await w.StartRowAsync(ct);
-            await w.WriteAsync(time, NpgsqlDbType.TimestampTz, ct);
-            await w.WriteAsync(Long(p.StartTimeTicks), NpgsqlDbType.Bigint, ct);
-            await w.WriteAsync(hostId, NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(ids[p.Service], NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(p.Pid, NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(p.OpenFds), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Limit(p.NofileSoft), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Limit(p.NofileHard), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync((float)SoftLimitPercent(p), NpgsqlDbType.Real, ct);
-            await w.WriteAsync(Count(f.RegularFile), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(f.Directory), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(f.Pipe + f.Fifo), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(f.SocketTcp), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(f.SocketUdp), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(f.SocketUnix), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(f.SocketNetlink + f.SocketOther), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(f.Eventpoll + f.Eventfd + f.Timerfd + f.Signalfd + f.Inotify + f.AnonInodeOther), NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(Count(f.CharDevice + f.BlockDevice + f.Memfd + f.Other), NpgsqlDbType.Integer, ct);
-            await WriteTcpAsync(w, p.Tcp ?? NoTcp, ct);
-            await w.WriteAsync(p.Comm, NpgsqlDbType.Text, ct);
-        }
-        await w.CompleteAsync(ct);
-    }
-
-    private static async Task CopyCloseWaitAsync(NpgsqlConnection conn, int hostId, Snapshot snapshot, DateTime time, Dictionary<string, int> ids, CancellationToken ct)
-    {
-        if (!snapshot.Processes.Any(p => p.CloseWaitRemotes.Count > 0))
-        {
-            return;
-        }
-        await using var w = await conn.BeginBinaryImportAsync(CopyCloseWait, ct);
-        for (int i = 0; i < snapshot.Processes.Count; i++)
-        {
-            var p = snapshot.Processes[i];
-            for (int j = 0; j < p.CloseWaitRemotes.Count; j++)
+            if (!newest.TryGetValue(item.HostId, out var n) || item.CollectedAt >= n.CollectedAt)
             {
-                var r = p.CloseWaitRemotes[j];
-                if (!IPAddress.TryParse(r.Address, out var address))
-                {
-                    throw new ArgumentException($"processes[{i}].close_wait_remotes[{j}].address: '{r.Address}' is not an IP address", nameof(snapshot));
-                }
-                await w.StartRowAsync(ct);
-                await w.WriteAsync(time, NpgsqlDbType.TimestampTz, ct);
-                await w.WriteAsync(hostId, NpgsqlDbType.Integer, ct);
-                await w.WriteAsync(ids[p.Service], NpgsqlDbType.Integer, ct);
-                await w.WriteAsync(p.Pid, NpgsqlDbType.Integer, ct);
-                await w.WriteAsync(Count(r.Port), NpgsqlDbType.Integer, ct);
-                await w.WriteAsync(Count(r.Count), NpgsqlDbType.Integer, ct);
-                await w.WriteAsync(address, NpgsqlDbType.Inet, ct);
+                newest[item.HostId] = item;
             }
         }
-        await w.CompleteAsync(ct);
-    }
-
-    private static async Task WriteFdsAsync(NpgsqlBinaryImporter w, FdCounts f, CancellationToken ct)
-    {
-        await w.WriteAsync(Count(f.RegularFile), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Directory), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Pipe), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Fifo), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.SocketTcp), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.SocketUdp), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.SocketUnix), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.SocketNetlink), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.SocketOther), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.CharDevice), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.BlockDevice), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Eventpoll), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Eventfd), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Timerfd), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Signalfd), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Inotify), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.AnonInodeOther), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Memfd), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(f.Other), NpgsqlDbType.Integer, ct);
-    }
-
-    private static async Task WriteTcpAsync(NpgsqlBinaryImporter w, TcpStates t, CancellationToken ct)
-    {
-        await w.WriteAsync(Count(t.Established), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.SynSent), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.SynRecv), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.FinWait1), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.FinWait2), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.TimeWait), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.Close), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.CloseWait), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.LastAck), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.Listen), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.Closing), NpgsqlDbType.Integer, ct);
-        await w.WriteAsync(Count(t.NewSynRecv), NpgsqlDbType.Integer, ct);
-    }
-
-    private static NpgsqlBatchCommand HostSample(int hostId, Snapshot snapshot, DateTime time, Dictionary<string, int> ids)
-    {
-        var sys = snapshot.System ?? NoSystem;
-        var unowned = snapshot.UnownedTcp ?? NoTcp;
-        var cost = snapshot.AgentCost ?? NoCost;
-        int processes = 0, unreadable = 0;
-        long openFds = 0, closeWait = 0, established = 0;
-        foreach (var s in snapshot.Services)
+        var seenOnly = new List<int>();
+        foreach (var (hostId, item) in newest)
         {
-            processes += Count(s.ProcessCount);
-            unreadable += Count(s.UnreadableProcessCount);
-            openFds += Long(s.OpenFds);
-            closeWait += Long(s.Tcp?.CloseWait ?? 0);
-            established += Long(s.Tcp?.Established ?? 0);
+            if (latest.GetValueOrDefault(hostId) is { } current && current >= item.CollectedAt)
+            {
+                seenOnly.Add(hostId);
+                continue;
+            }
+            var host = item.Snapshot.Host;
+            yield return Command(UpdateNewestSql,
+                TimestampTz(now),
+                TimestampTz(item.CollectedAt),
+                new NpgsqlParameter<string> { TypedValue = host?.Hostname ?? "" },
+                new NpgsqlParameter<string> { TypedValue = host?.Kernel ?? "" },
+                new NpgsqlParameter<string> { TypedValue = host?.BootId ?? "" },
+                new NpgsqlParameter<string> { TypedValue = host?.AgentVersion ?? "" },
+                new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = serialized.Get(item.Snapshot), NpgsqlDbType = NpgsqlDbType.Bytea },
+                new NpgsqlParameter<int> { TypedValue = hostId });
         }
-        var worst = WorstService(snapshot);
-        IPAddress? topAddress = null;
-        if (sys.TopEphemeralRemote is { } top && !IPAddress.TryParse(top.Address, out topAddress))
+        if (seenOnly.Count > 0)
         {
-            throw new ArgumentException($"system.top_ephemeral_remote.address: '{top.Address}' is not an IP address", nameof(snapshot));
+            yield return Command(UpdateSeenSql, TimestampTz(now), new NpgsqlParameter<int[]> { TypedValue = [.. seenOnly] });
         }
-        var c = new NpgsqlBatchCommand(InsertHostSample);
-        var p = c.Parameters;
-        p.Add(P(time));
-        p.Add(P(hostId));
-        p.Add(P(Long(sys.FileHandlesAllocated)));
-        p.Add(P(Long(sys.FileHandlesMax)));
-        p.Add(P(Long(sys.NrOpen)));
-        p.Add(P(Count(sys.EphemeralPortLow)));
-        p.Add(P(Count(sys.EphemeralPortHigh)));
-        p.Add(P(Long(sys.EphemeralPortsInUse)));
-        p.Add(new NpgsqlParameter { Value = (object?)topAddress ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Inet });
-        p.Add(new NpgsqlParameter { Value = topAddress is null ? DBNull.Value : Count(sys.TopEphemeralRemote!.Port), NpgsqlDbType = NpgsqlDbType.Integer });
-        p.Add(new NpgsqlParameter { Value = topAddress is null ? DBNull.Value : Long(sys.TopEphemeralRemote!.Count), NpgsqlDbType = NpgsqlDbType.Bigint });
-        p.Add(P(Long(sys.TcpMaxOrphans)));
-        p.Add(P(Long(sys.TcpOrphans)));
-        p.Add(P(Long(sys.TcpTimeWait)));
-        p.Add(P(Count(sys.TcpFinTimeoutSeconds)));
-        p.Add(new NpgsqlParameter<short> { TypedValue = (short)Math.Clamp(sys.TcpTwReuse, short.MinValue, short.MaxValue) });
-        p.Add(new NpgsqlParameter<bool> { TypedValue = sys.ConntrackPresent });
-        p.Add(P(Long(sys.ConntrackCount)));
-        p.Add(P(Long(sys.ConntrackMax)));
-        p.Add(P(Long(sys.InotifyMaxUserInstances)));
-        p.Add(P(Long(sys.InotifyMaxUserWatches)));
-        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. sys.InotifyByUser.Select(u => (long)u.Uid)] });
-        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. sys.InotifyByUser.Select(u => Long(u.Instances))] });
-        p.Add(P(Count(unowned.Established)));
-        p.Add(P(Count(unowned.SynSent)));
-        p.Add(P(Count(unowned.SynRecv)));
-        p.Add(P(Count(unowned.FinWait1)));
-        p.Add(P(Count(unowned.FinWait2)));
-        p.Add(P(Count(unowned.TimeWait)));
-        p.Add(P(Count(unowned.Close)));
-        p.Add(P(Count(unowned.CloseWait)));
-        p.Add(P(Count(unowned.LastAck)));
-        p.Add(P(Count(unowned.Listen)));
-        p.Add(P(Count(unowned.Closing)));
-        p.Add(P(Count(unowned.NewSynRecv)));
-        p.Add(P(processes));
-        p.Add(P(unreadable));
-        p.Add(P(openFds));
-        p.Add(P(closeWait));
-        p.Add(P(established));
-        p.Add(new NpgsqlParameter { Value = worst is null ? DBNull.Value : ids[worst.Name], NpgsqlDbType = NpgsqlDbType.Integer });
-        p.Add(new NpgsqlParameter<float> { TypedValue = (float)(worst?.WorstSoftLimitPercent ?? 0) });
-        p.Add(P(worst is null ? 0 : HeadroomFds(worst, sys)));
-        p.Add(P(snapshot.NetworkNamespaces.Count));
-        p.Add(P(Microseconds(snapshot.CollectionDuration)));
-        p.Add(P(Microseconds(cost.Cpu)));
-        p.Add(P(Microseconds(cost.Wall)));
-        p.Add(P(Long(cost.ResidentBytes)));
-        p.Add(P(Count(cost.ProcessesSeen)));
-        p.Add(P(Count(cost.ProcessesUnreadable)));
-        p.Add(P(Count(cost.ProcessesVanished)));
-        p.Add(P(Count(cost.MalformedLines)));
-        p.Add(P(Count(cost.ProcessesRescanned)));
-        p.Add(P(Long(cost.FdsRead)));
-        return c;
     }
 
-    private static NpgsqlParameter<int> P(int v) => new() { TypedValue = v };
+    private static NpgsqlBatchCommand UpdateAgents(List<Item> stored, Dictionary<long, long> committed, DateTime now)
+    {
+        long[] keys = [.. stored.Select(i => i.Agent.AgentKey).Distinct().Order()];
+        return Command(UpdateAgentsSql,
+            TimestampTz(now),
+            new NpgsqlParameter<long[]> { TypedValue = keys },
+            new NpgsqlParameter<long[]> { TypedValue = [.. keys.Select(k => committed[k])] });
+    }
 
-    private static NpgsqlParameter<long> P(long v) => new() { TypedValue = v };
+    private static NpgsqlParameter<DateTime> TimestampTz(DateTime v) => new() { TypedValue = v, NpgsqlDbType = NpgsqlDbType.TimestampTz };
 
-    private static NpgsqlParameter<string> P(string v) => new() { TypedValue = v };
-
-    private static NpgsqlParameter<DateTime> P(DateTime v) => new() { TypedValue = v, NpgsqlDbType = NpgsqlDbType.TimestampTz };
+    private static NpgsqlParameter<DateTime[]> TimestampTzArray(DateTime[] v) => new() { TypedValue = v, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz };
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
     {
@@ -515,12 +465,59 @@ public sealed partial class PostgresIngestStore(
         return c;
     }
 
-    private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, params NpgsqlParameter[] parameters)
+    /// <summary>
+    /// The protobuf of the batch's newest snapshot per host (tens of KiB for a large host), serialized before the
+    /// transaction into pooled buffers that go back to the pool when the batch is done.
+    /// </summary>
+    private sealed class LatestSnapshots : IDisposable
     {
-        var c = new NpgsqlCommand(sql, conn, tx);
-        c.Parameters.AddRange(parameters);
-        return c;
+        private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 16 * 1024 * 1024, maxArraysPerBucket: 256);
+
+        private readonly Dictionary<Snapshot, (byte[] Buffer, int Length)> _bytes = new(ReferenceEqualityComparer.Instance);
+
+        public static LatestSnapshots Serialize(Item[] items)
+        {
+            var newest = new Dictionary<int, Item>();
+            foreach (var item in items)
+            {
+                if (!newest.TryGetValue(item.HostId, out var n) || item.CollectedAt >= n.CollectedAt)
+                {
+                    newest[item.HostId] = item;
+                }
+            }
+            var latest = new LatestSnapshots();
+            foreach (var item in newest.Values)
+            {
+                latest.Get(item.Snapshot);
+            }
+            return latest;
+        }
+
+        /// <summary>The snapshot's protobuf (serialized now if it was not the newest of its host in the whole batch).</summary>
+        public ReadOnlyMemory<byte> Get(Snapshot snapshot)
+        {
+            if (!_bytes.TryGetValue(snapshot, out var bytes))
+            {
+                int length = snapshot.CalculateSize();
+                var buffer = Pool.Rent(length);
+                snapshot.WriteTo(buffer.AsSpan(0, length));
+                _bytes[snapshot] = bytes = (buffer, length);
+            }
+            return bytes.Buffer.AsMemory(0, bytes.Length);
+        }
+
+        public void Dispose()
+        {
+            foreach (var (buffer, _) in _bytes.Values)
+            {
+                Pool.Return(buffer);
+            }
+            _bytes.Clear();
+        }
     }
+
+    /// <summary>A snapshot of the batch, with what the store derives from it.</summary>
+    private readonly record struct Item(AgentRegistration Agent, int HostId, Snapshot Snapshot, long Sequence, DateTime CollectedAt, bool KeepSeries);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot {Sequence} of agent {AgentId} was collected at {CollectedAt:O}, past the raw retention: only its sequence is recorded")]
     private static partial void LogPastRetention(ILogger logger, string agentId, ulong sequence, DateTime collectedAt);

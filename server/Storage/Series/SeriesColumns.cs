@@ -54,7 +54,4 @@ internal static class SeriesColumns
 
     public static string Copy(string table, string[] columns) =>
         $"COPY {table} ({string.Join(", ", columns)}) FROM STDIN (FORMAT BINARY)";
-
-    public static string Insert(string table, string[] columns) =>
-        $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select((_, i) => "$" + (i + 1)))})";
 }

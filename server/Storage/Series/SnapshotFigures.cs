@@ -1,4 +1,5 @@
 using Fleet.Contracts.V1;
+using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
 
 namespace Fleet.Server.Storage.Series;
@@ -36,7 +37,7 @@ internal static class SnapshotFigures
     {
         var processes = snapshot.Processes;
         var keep = new bool[processes.Count];
-        var readable = new List<int>(processes.Count);
+        int readable = 0;
         for (int i = 0; i < processes.Count; i++)
         {
             var p = processes[i];
@@ -44,44 +45,27 @@ internal static class SnapshotFigures
             {
                 continue;
             }
-            readable.Add(i);
+            readable++;
             if ((p.Tcp?.CloseWait ?? 0) > 0 || p.CloseWaitRemotes.Count > 0)
             {
                 keep[i] = true;
             }
         }
-        if (readable.Count > top)
+        if (readable > top)
         {
-            readable.Sort((a, b) =>
-            {
-                int c = processes[b].OpenFds.CompareTo(processes[a].OpenFds);
-                return c != 0 ? c : processes[a].Pid.CompareTo(processes[b].Pid);
-            });
-            for (int i = 0; i < top; i++)
-            {
-                keep[readable[i]] = true;
-            }
+            MarkTop(processes, null, top, keep);
             var percent = new double[processes.Count];
-            foreach (int i in readable)
+            for (int i = 0; i < processes.Count; i++)
             {
-                percent[i] = SoftLimitPercent(processes[i]);
+                percent[i] = processes[i].FdsReadable ? SoftLimitPercent(processes[i]) : 0;
             }
-            readable.Sort((a, b) =>
-            {
-                int c = percent[b].CompareTo(percent[a]);
-                c = c != 0 ? c : processes[b].OpenFds.CompareTo(processes[a].OpenFds);
-                return c != 0 ? c : processes[a].Pid.CompareTo(processes[b].Pid);
-            });
-            for (int i = 0; i < top; i++)
-            {
-                keep[readable[i]] = true;
-            }
+            MarkTop(processes, percent, top, keep);
         }
         else
         {
-            foreach (int i in readable)
+            for (int i = 0; i < processes.Count; i++)
             {
-                keep[i] = true;
+                keep[i] |= processes[i].FdsReadable;
             }
         }
         var kept = new List<Process>();
@@ -93,6 +77,42 @@ internal static class SnapshotFigures
             }
         }
         return kept;
+    }
+
+    /// <summary>
+    /// Marks the <paramref name="top"/> readable processes ranked first: by <paramref name="percent"/> when given, then by
+    /// open fds (both descending), then by pid. One pass keeping the best in order (top is small; a snapshot has hundreds).
+    /// </summary>
+    private static void MarkTop(RepeatedField<Process> processes, double[]? percent, int top, bool[] keep)
+    {
+        var best = new int[top];
+        int count = 0;
+        for (int i = 0; i < processes.Count; i++)
+        {
+            if (!processes[i].FdsReadable || (count == top && Compare(processes, percent, i, best[top - 1]) >= 0))
+            {
+                continue;
+            }
+            int j = count < top ? count++ : top - 1;
+            while (j > 0 && Compare(processes, percent, i, best[j - 1]) < 0)
+            {
+                best[j] = best[j - 1];
+                j--;
+            }
+            best[j] = i;
+        }
+        for (int k = 0; k < count; k++)
+        {
+            keep[best[k]] = true;
+        }
+
+        static int Compare(RepeatedField<Process> p, double[]? percent, int a, int b)
+        {
+            int c = percent is null ? 0 : percent[b].CompareTo(percent[a]);
+            c = c != 0 ? c : p[b].OpenFds.CompareTo(p[a].OpenFds);
+            c = c != 0 ? c : p[a].Pid.CompareTo(p[b].Pid);
+            return c != 0 ? c : a.CompareTo(b);
+        }
     }
 
     /// <summary>The service closest to its soft limit (ties: more open fds), among services with a readable process; null when none.</summary>

@@ -12,11 +12,27 @@ internal sealed class FakeIngestStore : IIngestStore, IEnrollmentTokenCatalog
     private readonly Dictionary<string, SortedSet<ulong>> _committed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _agentKeys = new(StringComparer.Ordinal);
     private readonly List<(string AgentId, Snapshot Snapshot)> _stored = [];
+    private readonly List<int> _batchSizes = [];
     private readonly ConcurrentQueue<TaskCompletionSource> _waiters = new();
     private long _nextId;
 
-    /// <summary>Thrown by StoreSnapshotAsync while set (the database is down).</summary>
+    /// <summary>Thrown by StoreSnapshotsAsync while set (the database is down): nothing of the batch is stored.</summary>
     public Exception? StoreFailure { get; set; }
+
+    /// <summary>Awaited by StoreSnapshotsAsync before it stores (or fails) a batch: a test holds the writer here.</summary>
+    public Func<IReadOnlyList<(AgentRegistration Agent, Snapshot Snapshot)>, Task>? BeforeStore { get; set; }
+
+    /// <summary>The size of every batch StoreSnapshotsAsync was called with, in order.</summary>
+    public IReadOnlyList<int> BatchSizes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _batchSizes];
+            }
+        }
+    }
 
     /// <summary>Thrown by FindTokenAsync while set.</summary>
     public Exception? TokenLookupFailure { get; set; }
@@ -121,31 +137,43 @@ internal sealed class FakeIngestStore : IIngestStore, IEnrollmentTokenCatalog
         }
     }
 
-    public Task<StoreOutcome> StoreSnapshotAsync(AgentRegistration agent, Snapshot snapshot, CancellationToken ct)
+    public async Task<IReadOnlyList<StoreOutcome>> StoreSnapshotsAsync(IReadOnlyList<(AgentRegistration Agent, Snapshot Snapshot)> batch, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            _batchSizes.Add(batch.Count);
+        }
+        if (BeforeStore is { } before)
+        {
+            await before(batch);
+        }
         if (StoreFailure is { } failure)
         {
             throw failure;
         }
-        StoreOutcome outcome;
+        var outcomes = new StoreOutcome[batch.Count];
         lock (_gate)
         {
-            if (Committed(agent.AgentId).Add(snapshot.Sequence))
+            for (int i = 0; i < batch.Count; i++)
             {
-                _stored.Add((agent.AgentId, snapshot.Clone()));
-                outcome = StoreOutcome.Stored;
-            }
-            else
-            {
-                outcome = StoreOutcome.Duplicate;
+                var (agent, snapshot) = batch[i];
+                if (Committed(agent.AgentId).Add(snapshot.Sequence))
+                {
+                    _stored.Add((agent.AgentId, snapshot.Clone()));
+                    outcomes[i] = StoreOutcome.Stored;
+                }
+                else
+                {
+                    outcomes[i] = StoreOutcome.Duplicate;
+                }
             }
         }
         while (_waiters.TryDequeue(out var waiter))
         {
             waiter.TrySetResult();
         }
-        return Task.FromResult(outcome);
+        return outcomes;
     }
 
     private SortedSet<ulong> Committed(string agentId)

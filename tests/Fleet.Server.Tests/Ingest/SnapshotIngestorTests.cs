@@ -8,7 +8,7 @@ using Npgsql;
 
 namespace Fleet.Server.Tests.Ingest;
 
-public sealed class SnapshotIngestorTests : IDisposable
+public sealed class SnapshotIngestorTests : IAsyncLifetime, IDisposable
 {
     private const string Peer = "192.0.2.10:50000";
 
@@ -16,15 +16,21 @@ public sealed class SnapshotIngestorTests : IDisposable
     private readonly AgentConfigPublisher _config = new(new AgentConfig { Interval = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)) });
     private readonly AgentStreams _streams = new();
     private readonly ListLogger<SnapshotIngestor> _log = new();
+    private readonly SnapshotBatcher _batcher;
     private readonly SnapshotIngestor _ingestor;
     private readonly string _token;
 
     public SnapshotIngestorTests()
     {
         var options = Options.Create(new IngestOptions());
-        _ingestor = new SnapshotIngestor(_store, new SnapshotValidator(options, TimeProvider.System), _config, _streams, options, _log);
+        _batcher = new SnapshotBatcher(_store, Options.Create(new SnapshotBatchingOptions()), new ListLogger<SnapshotBatcher>());
+        _ingestor = new SnapshotIngestor(_store, _batcher, new SnapshotValidator(options, TimeProvider.System), _config, _streams, options, _log);
         _token = _store.AddKnownToken("ops");
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _batcher.DisposeAsync();
 
     public void Dispose() => _streams.Dispose();
 
@@ -184,6 +190,24 @@ public sealed class SnapshotIngestorTests : IDisposable
         Assert.Single(_store.Stored);
         again.Complete();
         await session2.WaitAsync(TestStream.Timeout);
+    }
+
+    [Fact]
+    public async Task StorageThrowing_WithSeveralSnapshotsInFlight_AcksNoneAndStoresNothingAfterTheFailure()
+    {
+        var (stream, session, _) = await ConnectAsync();
+        _store.StoreFailure = new NpgsqlException("connection refused");
+
+        for (ulong seq = 1; seq <= 5; seq++)
+        {
+            stream.Send(TestSnapshots.SnapshotMessage(TestSnapshots.Valid(seq)));
+        }
+
+        Assert.Equal(StatusCode.Unavailable, (await FailsAsync(session)).StatusCode);
+        Assert.True(stream.NothingMoreReceived);
+        Assert.Empty(_store.Stored);
+        // Only the first batch reached the store: what the stream had submitted after it failed without being written.
+        Assert.Single(_store.BatchSizes);
     }
 
     [Fact]
