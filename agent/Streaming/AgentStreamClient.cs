@@ -228,6 +228,7 @@ internal sealed class AgentStreamClient
             Interlocked.Increment(ref _welcomes);
             onWelcome();
             int alreadyStored = _spool.RemoveThrough(welcome.LastCommittedSequence);
+            _spool.EnsureNextSequenceAbove(welcome.LastCommittedSequence);
             lock (_gate)
             {
                 _inFlight.Clear();

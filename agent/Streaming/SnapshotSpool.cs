@@ -171,6 +171,25 @@ internal sealed class SnapshotSpool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Moves the next sequence number past what the server says it already committed for this agent id.
+    /// Only a state folder restored from an older copy is behind the server; its new snapshots would
+    /// otherwise be taken for replays and dropped until the numbers caught up. Returns whether it moved.
+    /// </summary>
+    public bool EnsureNextSequenceAbove(ulong committed)
+    {
+        lock (_gate)
+        {
+            if (_nextSequence > committed)
+            {
+                return false;
+            }
+            _nextSequence = committed + 1;
+            WriteState();
+            return true;
+        }
+    }
+
     /// <summary>Writes a snapshot (its sequence reserved before) durably, then drops the oldest while over the limits.</summary>
     public void Append(Snapshot snapshot)
     {

@@ -110,6 +110,22 @@ public sealed class AgentStreamClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Welcome_AheadOfARestoredStateFolder_MovesTheNextSequencePastWhatTheServerHas()
+    {
+        // The state folder came back from an older copy: the server already committed up to 100.
+        var state = new FakeIngestState { WelcomeCommitted = 100 };
+        await using var server = await FakeIngestServer.StartAsync(state);
+        using var spool = SnapshotSpool.Open(_folder.Path);
+        Spool(spool, 2);
+        var (_, running) = Start(spool, Options(server.Address));
+
+        await Eventually.WaitUntil(() => spool.Count == 0, "the spool is empty");
+        await StopAsync(running);
+
+        Assert.Equal(101UL, spool.ReserveSequence());
+    }
+
+    [Fact]
     public async Task Rejection_RemovesTheSnapshotFromTheSpoolAndLogsFieldAndReason()
     {
         var state = new FakeIngestState

@@ -72,6 +72,25 @@ public class SnapshotSpoolTests
     }
 
     [Fact]
+    public void EnsureNextSequenceAbove_WhenTheServerIsAhead_MovesPastItAndRemembersAcrossRestarts()
+    {
+        // A state folder restored from an older copy: the server has committed up to 500 for this agent id.
+        using var folder = new TempFolder();
+        using (var restored = SnapshotSpool.Open(folder.Path))
+        {
+            Add(restored);
+
+            Assert.True(restored.EnsureNextSequenceAbove(500));
+            Assert.False(restored.EnsureNextSequenceAbove(20));
+            Assert.Equal(501UL, restored.ReserveSequence());
+        }
+
+        using var reopened = SnapshotSpool.Open(folder.Path);
+
+        Assert.Equal(502UL, reopened.ReserveSequence());
+    }
+
+    [Fact]
     public void NewStateFolder_GetsANewAgentIdAndStartsAtOne()
     {
         using var a = new TempFolder();
