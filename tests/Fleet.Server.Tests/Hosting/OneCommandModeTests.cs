@@ -58,9 +58,9 @@ public sealed class OneCommandModeTests : IDisposable
         {
             await factory.DisposeAsync().AsTask().WaitAsync(Deadline);
         }
-        // The cluster is stopped as the host stops (pg_ctl stop -w). In about one run in three here the pid
-        // file was still there right after DisposeAsync returned, though the stop was logged: wait for it
-        // with a deadline (it must go, and soon), and leave the cause to be found (see the issue notes).
+        // The cluster is stopped as the host stops (pg_ctl stop -w, from the lifecycle's StoppedAsync). In
+        // about half the runs here that pg_ctl was still running when the factory's DisposeAsync returned:
+        // wait for the pid file to go, with a deadline (it must go, and soon).
         var gone = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) && DateTime.UtcNow < gone)
         {
