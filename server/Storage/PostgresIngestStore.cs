@@ -206,7 +206,7 @@ public sealed partial class PostgresIngestStore(
 
     private async Task<StoreOutcome[]> StoreAsync(Item[] items, CancellationToken ct)
     {
-        using var latestBytes = LatestSnapshots.Serialize(items);
+        using var latestBytes = LatestSnapshots.Serialize(items, _topProcesses);
         var now = time.GetUtcNow().UtcDateTime;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -469,13 +469,13 @@ public sealed partial class PostgresIngestStore(
     /// The protobuf of the batch's newest snapshot per host (tens of KiB for a large host), serialized before the
     /// transaction into pooled buffers that go back to the pool when the batch is done.
     /// </summary>
-    private sealed class LatestSnapshots : IDisposable
+    private sealed class LatestSnapshots(int top) : IDisposable
     {
         private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 16 * 1024 * 1024, maxArraysPerBucket: 256);
 
         private readonly Dictionary<Snapshot, (byte[] Buffer, int Length)> _bytes = new(ReferenceEqualityComparer.Instance);
 
-        public static LatestSnapshots Serialize(Item[] items)
+        public static LatestSnapshots Serialize(Item[] items, int top)
         {
             var newest = new Dictionary<int, Item>();
             foreach (var item in items)
@@ -485,7 +485,7 @@ public sealed partial class PostgresIngestStore(
                     newest[item.HostId] = item;
                 }
             }
-            var latest = new LatestSnapshots();
+            var latest = new LatestSnapshots(top);
             foreach (var item in newest.Values)
             {
                 latest.Get(item.Snapshot);
@@ -498,13 +498,15 @@ public sealed partial class PostgresIngestStore(
         {
             if (!_bytes.TryGetValue(snapshot, out var bytes))
             {
-                int length = snapshot.CalculateSize();
+                var kept = SnapshotFigures.LatestKept(snapshot, top);
+                int length = kept.CalculateSize();
                 var buffer = Pool.Rent(length);
-                snapshot.WriteTo(buffer.AsSpan(0, length));
+                kept.WriteTo(buffer.AsSpan(0, length));
                 _bytes[snapshot] = bytes = (buffer, length);
             }
             return bytes.Buffer.AsMemory(0, bytes.Length);
         }
+
 
         public void Dispose()
         {

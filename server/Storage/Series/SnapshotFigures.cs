@@ -29,6 +29,51 @@ internal static class SnapshotFigures
     public static DateTime Minute(DateTime t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
 
     /// <summary>
+    /// The latest snapshot as kept for a host: everything but the processes, of which only the ones that
+    /// matter (the same selection as process_samples: top by fds, top by % of the soft limit, and every one
+    /// with CLOSE_WAIT), plus those the agent could not read. agent_cost.processes_seen keeps the total.
+    /// </summary>
+    public static Snapshot LatestKept(Snapshot snapshot, int top)
+    {
+        var kept = SelectProcesses(snapshot, top);
+        int unreadable = 0;
+        foreach (var p in snapshot.Processes)
+        {
+            if (!p.FdsReadable)
+            {
+                unreadable++;
+            }
+        }
+        if (kept.Count + unreadable == snapshot.Processes.Count)
+        {
+            return snapshot;
+        }
+        // A new message that shares the unchanged parts: nothing else is copied.
+        var trimmed = new Snapshot
+        {
+            ContractVersion = snapshot.ContractVersion,
+            Host = snapshot.Host,
+            Sequence = snapshot.Sequence,
+            CollectedAt = snapshot.CollectedAt,
+            CollectionDuration = snapshot.CollectionDuration,
+            UnownedTcp = snapshot.UnownedTcp,
+            System = snapshot.System,
+            AgentCost = snapshot.AgentCost,
+        };
+        trimmed.Services.AddRange(snapshot.Services);
+        trimmed.NetworkNamespaces.AddRange(snapshot.NetworkNamespaces);
+        var keep = new HashSet<Process>(kept, ReferenceEqualityComparer.Instance);
+        foreach (var p in snapshot.Processes)
+        {
+            if (!p.FdsReadable || keep.Contains(p))
+            {
+                trimmed.Processes.Add(p);
+            }
+        }
+        return trimmed;
+    }
+
+    /// <summary>
     /// The processes kept for a snapshot, in snapshot order: the top <paramref name="top"/> by open fds, the top
     /// <paramref name="top"/> by percent of the soft limit, and every process with CLOSE_WAIT sockets. Processes
     /// whose fds could not be read have no figures and are not kept.

@@ -162,7 +162,7 @@ public sealed class IngestStoreTests(StorageHarness harness) : IClassFixture<Sto
         var (agent, snapshot) = await StoredAsync(sequence: 41);
 
         var host = Assert.Single(await harness.RowsAsync("SELECT latest_snapshot, latest_collected_at FROM hosts WHERE id = $1", (int)agent.HostKey));
-        Assert.Equal(snapshot, Snapshot.Parser.ParseFrom((byte[])host[0]!));
+        Assert.Equal(Fleet.Server.Storage.Series.SnapshotFigures.LatestKept(snapshot, new Fleet.Server.Storage.StorageOptions().TopProcesses), Snapshot.Parser.ParseFrom((byte[])host[0]!));
         Assert.Equal(CollectedAt.UtcDateTime, host[1]);
         Assert.Equal(41L, await harness.ScalarAsync<long>("SELECT last_committed_sequence FROM agents WHERE id = $1", agent.AgentKey));
         var again = await harness.Store.RegisterAgentAsync(
@@ -290,7 +290,7 @@ public sealed class IngestStoreTests(StorageHarness harness) : IClassFixture<Sto
         Assert.Equal(StoreOutcome.Stored, await harness.Store.StoreSnapshotAsync(otherAgent, older, CancellationToken.None).WaitAsync(Timeout));
 
         var latest = await harness.ScalarAsync<byte[]>("SELECT latest_snapshot FROM hosts WHERE id = $1", (int)agent.HostKey);
-        Assert.Equal(snapshot, Snapshot.Parser.ParseFrom(latest));
+        Assert.Equal(Fleet.Server.Storage.Series.SnapshotFigures.LatestKept(snapshot, new Fleet.Server.Storage.StorageOptions().TopProcesses), Snapshot.Parser.ParseFrom(latest));
         Assert.Equal(2L, await harness.ScalarAsync<long>("SELECT count(*) FROM host_samples WHERE host_id = $1", (int)agent.HostKey));
     }
 
