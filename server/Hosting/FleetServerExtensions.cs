@@ -1,6 +1,7 @@
 using Fleet.Server.Api;
 using Fleet.Server.Ingest;
 using Fleet.Server.LocalAgent;
+using Fleet.Server.Live;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Fleet.Server.Hosting;
@@ -24,6 +25,8 @@ public static partial class FleetServerExtensions
         services.AddStorage(configuration);
         services.AddIngest(configuration);
         services.AddFleetApi();
+        services.AddLive();
+        builder.AddFleetUi();
         services.AddLocalAgent(configuration, oneCommandMode);
         return builder;
     }
@@ -43,6 +46,8 @@ public static partial class FleetServerExtensions
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         app.MapFleetApi();
         app.MapIngest();
+        app.MapLive();
+        app.MapFleetUi();
 
         var endpoints = app.Services.GetRequiredService<FleetEndpoints>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleet.Server");

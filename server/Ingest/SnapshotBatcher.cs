@@ -48,6 +48,7 @@ public sealed partial class SnapshotBatcher : IAsyncDisposable
     private readonly IIngestStore _store;
     private readonly SnapshotBatchingOptions _options;
     private readonly ILogger _logger;
+    private readonly IStoredSnapshotObserver[] _observers;
     private readonly Channel<Pending> _queue;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -56,11 +57,18 @@ public sealed partial class SnapshotBatcher : IAsyncDisposable
     private int _largestBatch;
 
     public SnapshotBatcher(IIngestStore store, IOptions<SnapshotBatchingOptions> options, ILogger<SnapshotBatcher> logger)
+        : this(store, options, logger, [])
+    {
+    }
+
+    /// <summary>With observers told of each snapshot once it is committed (the live feed).</summary>
+    public SnapshotBatcher(IIngestStore store, IOptions<SnapshotBatchingOptions> options, ILogger<SnapshotBatcher> logger, IEnumerable<IStoredSnapshotObserver> observers)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _options = options.Value;
         _logger = logger;
+        _observers = [.. observers];
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -298,6 +306,13 @@ public sealed partial class SnapshotBatcher : IAsyncDisposable
         }
         for (int i = 0; i < items.Count; i++)
         {
+            if (outcomes[i] == StoreOutcome.Stored)
+            {
+                foreach (var observer in _observers)
+                {
+                    observer.Stored(items[i].Agent, items[i].Snapshot);
+                }
+            }
             items[i].Outcome.TrySetResult(outcomes[i]);
         }
         Interlocked.Increment(ref _batches);

@@ -1,0 +1,73 @@
+using Fleet.Contracts.V1;
+using Fleet.Web.Data;
+
+namespace Fleet.Server.Live;
+
+/// <summary>The summary of a stored snapshot that pages and hub clients receive (pure function of the snapshot).</summary>
+public static class LiveSummaries
+{
+    /// <summary>At most this many CLOSE_WAIT remotes per service travel with a summary (the largest).</summary>
+    public const int MaxRemotesPerService = 20;
+
+    public static LiveSnapshot Summarize(Snapshot snapshot, string hostName, DateTimeOffset storedAt)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var services = new List<LiveService>(snapshot.Services.Count);
+        ulong openFds = 0, closeWait = 0;
+        Service? worst = null;
+        foreach (var s in snapshot.Services)
+        {
+            openFds += s.OpenFds;
+            closeWait += s.Tcp?.CloseWait ?? 0;
+            if (worst is null || s.WorstSoftLimitPercent > worst.WorstSoftLimitPercent)
+            {
+                worst = s;
+            }
+            services.Add(new LiveService(
+                s.Name,
+                (int)Math.Min(s.ProcessCount, int.MaxValue),
+                s.OpenFds,
+                s.WorstPid,
+                s.WorstOpenFds,
+                s.WorstNofileSoft,
+                s.WorstNofileHard,
+                s.WorstSoftLimitPercent,
+                s.Tcp?.CloseWait ?? 0,
+                s.Tcp?.Established ?? 0,
+                [.. s.CloseWaitRemotes.OrderByDescending(r => r.Count).Take(MaxRemotesPerService).Select(r => new LiveRemote(Endpoint(r.Address, r.Port), r.Count))]));
+        }
+        closeWait += snapshot.UnownedTcp?.CloseWait ?? 0;
+        var system = snapshot.System ?? new SystemFigures();
+        ulong headroom = worst is null || worst.WorstNofileSoft == 0 ? 0
+            : worst.WorstNofileSoft > worst.WorstOpenFds ? worst.WorstNofileSoft - worst.WorstOpenFds : 0;
+        ulong portRange = system.EphemeralPortHigh >= system.EphemeralPortLow && system.EphemeralPortHigh > 0
+            ? system.EphemeralPortHigh - (ulong)system.EphemeralPortLow + 1 : 0;
+        var host = new LiveHost(
+            hostName,
+            snapshot.Host?.MachineId ?? "",
+            snapshot.Sequence,
+            snapshot.CollectedAt?.ToDateTimeOffset() ?? storedAt,
+            storedAt,
+            snapshot.Host?.AgentVersion ?? "",
+            (int)Math.Min(snapshot.AgentCost?.ProcessesSeen ?? (uint)snapshot.Processes.Count, int.MaxValue),
+            (int)Math.Min(snapshot.AgentCost?.ProcessesUnreadable ?? 0, int.MaxValue),
+            openFds,
+            closeWait,
+            worst?.Name,
+            worst?.WorstSoftLimitPercent ?? 0,
+            headroom,
+            system.FileHandlesAllocated,
+            system.FileHandlesMax,
+            system.EphemeralPortsInUse,
+            portRange,
+            system.TcpOrphans,
+            system.TcpMaxOrphans,
+            system.ConntrackCount,
+            system.ConntrackMax);
+        return new LiveSnapshot(host, services);
+    }
+
+    /// <summary>"10.0.3.7:443", "[2001:db8::1]:443".</summary>
+    public static string Endpoint(string address, uint port) =>
+        address.Contains(':', StringComparison.Ordinal) ? $"[{address}]:{port}" : $"{address}:{port}";
+}
