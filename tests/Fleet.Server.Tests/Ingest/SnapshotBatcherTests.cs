@@ -143,6 +143,29 @@ public sealed class SnapshotBatcherTests
         Assert.Equal(StoreOutcome.Stored, await batcher.StoreAsync(Agent(1), TestSnapshots.Valid(1), CancellationToken.None).WaitAsync(Timeout));
     }
 
+    private sealed class RecordingObserver : IStoredSnapshotObserver
+    {
+        public ConcurrentQueue<(string Agent, ulong Sequence)> Seen { get; } = new();
+
+        public void Stored(AgentRegistration agent, Snapshot snapshot) => Seen.Enqueue((agent.AgentId, snapshot.Sequence));
+    }
+
+    [Fact]
+    public async Task Observers_AreToldOfCommittedSnapshotsOnly_NotOfDuplicatesOrFailedBatches()
+    {
+        var observer = new RecordingObserver();
+        await using var batcher = new SnapshotBatcher(_store, Options.Create(new SnapshotBatchingOptions()), _log, [observer]);
+
+        Assert.Equal(StoreOutcome.Stored, await batcher.StoreAsync(Agent(1), TestSnapshots.Valid(1), CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(StoreOutcome.Duplicate, await batcher.StoreAsync(Agent(1), TestSnapshots.Valid(1), CancellationToken.None).WaitAsync(Timeout));
+        _store.StoreFailure = new NpgsqlException("connection refused");
+        await Assert.ThrowsAsync<NpgsqlException>(() => batcher.StoreAsync(Agent(1), TestSnapshots.Valid(2), CancellationToken.None).WaitAsync(Timeout));
+        _store.StoreFailure = null;
+        Assert.Equal(StoreOutcome.Stored, await batcher.StoreAsync(Agent(1), TestSnapshots.Valid(3), CancellationToken.None).WaitAsync(Timeout));
+
+        Assert.Equal([("agent-1", 1ul), ("agent-1", 3ul)], observer.Seen);
+    }
+
     [Fact]
     public async Task BatchWithASnapshotTheStoreCannotTake_StoresTheOthersOneByOne()
     {
