@@ -56,6 +56,6 @@ public static partial class FleetServerExtensions
         return app;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet is up: API and pages at {HttpAddress} (try {HttpAddress}api/hosts), agents stream to {GrpcAddress}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet is up: the dashboard is at {HttpAddress} (API: {HttpAddress}api/hosts, live hub: {HttpAddress}hubs/fleet), agents stream to {GrpcAddress}")]
     private static partial void LogListening(ILogger logger, Uri? httpAddress, Uri? grpcAddress);
 }

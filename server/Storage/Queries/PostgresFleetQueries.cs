@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fleet.Contracts.V1;
 using Fleet.Server.Api;
+using Fleet.Web.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -18,7 +19,6 @@ public sealed class PostgresFleetQueries(NpgsqlDataSource dataSource, TimeProvid
     public const int MaxPoints = 10_000;
 
     private static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(15);
 
     private const string ListHostsSql = """
         SELECT h.hostname, h.machine_id, h.last_seen, h.agent_version, ws.name,
@@ -78,10 +78,12 @@ public sealed class PostgresFleetQueries(NpgsqlDataSource dataSource, TimeProvid
 
     /// <summary>live: seen within 3 agent intervals; stale: within 15 minutes; offline: longer ago.</summary>
     public static string Status(DateTimeOffset? lastSeen, DateTimeOffset now, TimeSpan interval) =>
-        lastSeen is not { } seen ? "offline"
-        : now - seen <= 3 * interval ? "live"
-        : now - seen <= StaleAfter ? "stale"
-        : "offline";
+        HostStatusRule.Of(lastSeen, now, interval) switch
+        {
+            HostStatus.Live => "live",
+            HostStatus.Stale => "stale",
+            _ => "offline",
+        };
 
     private static TimeSpan AgentInterval(string? json)
     {
