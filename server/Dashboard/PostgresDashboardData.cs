@@ -1,5 +1,5 @@
+using Fleet.Server.Storage.Queries;
 using System.Net;
-using System.Text.Json;
 using Fleet.Contracts.V1;
 using Fleet.Server.Storage.Entities;
 using Fleet.Web.Data;
@@ -23,7 +23,6 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
     /// <summary>Service instances listed as at risk in the overview.</summary>
     public const int AtRiskCount = 10;
 
-    private static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
 
     private static readonly string[] ServiceMetrics = ["close_wait", "soft_limit_percent", "open_fds"];
 
@@ -146,7 +145,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
         }
         await reader.NextResultAsync(ct);
         string? settings = await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? reader.GetString(0) : null;
-        return new FleetOverview(hosts, atRisk, AgentInterval(settings));
+        return new FleetOverview(hosts, atRisk, AgentSetting.Interval(settings));
     }
 
     public async Task<HostDetail?> HostDetailAsync(string hostName, TimeWindow window, CancellationToken ct)
@@ -236,7 +235,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
             TimeSpan? interval = null;
             while (await reader.ReadAsync(ct))
             {
-                interval ??= AgentInterval(reader.IsDBNull(15) ? null : reader.GetString(15));
+                interval ??= AgentSetting.Interval(reader.IsDBNull(15) ? null : reader.GetString(15));
                 string hostName = reader.GetString(1);
                 DateTime? hostLatest = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTime>(4);
                 DateTime? sampled = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTime>(6);
@@ -307,7 +306,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
             reader.GetString(4),
             reader.GetFieldValue<DateTimeOffset>(5),
             Snapshot.Parser.ParseFrom(reader.GetFieldValue<byte[]>(6)),
-            AgentInterval(reader.IsDBNull(7) ? null : reader.GetString(7)));
+            AgentSetting.Interval(reader.IsDBNull(7) ? null : reader.GetString(7)));
     }
 
     /// <summary>The detail of the latest snapshot, with the CLOSE_WAIT counts per (remote, service) at the host's first sample in the window.</summary>
@@ -426,25 +425,4 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
 
     /// <summary>A stored limit: -1 is unlimited (RLIMIT_INFINITY, max uint64 as the contract sends it).</summary>
     private static ulong Limit(int value) => value < 0 ? ulong.MaxValue : (ulong)value;
-
-    /// <summary>intervalSeconds of the 'agent' setting; 10 s when absent or not a positive number.</summary>
-    internal static TimeSpan AgentInterval(string? json)
-    {
-        if (json is null)
-        {
-            return DefaultInterval;
-        }
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            return doc.RootElement.ValueKind == JsonValueKind.Object
-                && doc.RootElement.TryGetProperty("intervalSeconds", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double seconds) && seconds is > 0 and < 86_400
-                ? TimeSpan.FromSeconds(seconds)
-                : DefaultInterval;
-        }
-        catch (JsonException)
-        {
-            return DefaultInterval;
-        }
-    }
 }

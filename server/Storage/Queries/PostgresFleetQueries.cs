@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Fleet.Contracts.V1;
 using Fleet.Server.Api;
 using Fleet.Web.Data;
@@ -18,7 +17,6 @@ public sealed class PostgresFleetQueries(NpgsqlDataSource dataSource, TimeProvid
 
     public const int MaxPoints = 10_000;
 
-    private static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
 
     private const string ListHostsSql = """
         SELECT h.hostname, h.machine_id, h.last_seen, h.agent_version, ws.name,
@@ -54,7 +52,7 @@ public sealed class PostgresFleetQueries(NpgsqlDataSource dataSource, TimeProvid
         TimeSpan? interval = null;
         while (await reader.ReadAsync(ct))
         {
-            interval ??= AgentInterval(reader.IsDBNull(13) ? null : reader.GetString(13));
+            interval ??= AgentSetting.Interval(reader.IsDBNull(13) ? null : reader.GetString(13));
             var lastSeen = reader.GetFieldValue<DateTimeOffset>(2);
             bool sampled = !reader.IsDBNull(5);
             long low = sampled ? reader.GetInt32(11) : 0, high = sampled ? reader.GetInt32(12) : 0;
@@ -84,18 +82,6 @@ public sealed class PostgresFleetQueries(NpgsqlDataSource dataSource, TimeProvid
             HostStatus.Stale => "stale",
             _ => "offline",
         };
-
-    private static TimeSpan AgentInterval(string? json)
-    {
-        if (json is null)
-        {
-            return DefaultInterval;
-        }
-        using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.TryGetProperty("intervalSeconds", out var v) && v.TryGetDouble(out double seconds) && seconds > 0
-            ? TimeSpan.FromSeconds(seconds)
-            : DefaultInterval;
-    }
 
     public async Task<Snapshot?> LatestSnapshotAsync(string hostName, CancellationToken ct)
     {

@@ -1,5 +1,6 @@
 using Fleet.Contracts.V1;
 using Fleet.Server.Dashboard;
+using Fleet.Server.Storage.Queries;
 using Fleet.Server.Tests.Storage;
 using Fleet.Web.Data;
 using static Fleet.Server.Tests.Dashboard.DashboardSnapshots;
@@ -98,6 +99,6 @@ public sealed class DashboardOverviewTests(StorageHarness harness) : IClassFixtu
     [InlineData("{not json", 10)]
     public void AgentInterval_FromTheSettingJson_FallsBackToTenSeconds(string? json, int seconds)
     {
-        Assert.Equal(TimeSpan.FromSeconds(seconds), PostgresDashboardData.AgentInterval(json));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), AgentSetting.Interval(json));
     }
 }
