@@ -48,7 +48,7 @@ public sealed class HostPageTests
         cut.WaitForAssertion(() => Assert.Equal(1, feed.ActiveSubscriptions), Wait);
         var pointsBefore = int.Parse(cut.Find("[data-testid=close-wait-chart]").GetAttribute("data-points")!, System.Globalization.CultureInfo.InvariantCulture);
 
-        // api 30 + worker 5 + 2 sockets no process owns: three lines each get a point.
+        // api 30 + worker 5 + 2 sockets no process owns: the host's total counts all, the two service lines get a point.
         await feed.PublishAsync(Samples.Live("web-1", 6, DateTimeOffset.UtcNow, 37, Samples.LiveService("api", 30), Samples.LiveService("worker", 5)));
 
         cut.WaitForAssertion(() =>
@@ -56,10 +56,33 @@ public sealed class HostPageTests
             Assert.Equal("37", cut.Find("[data-testid=host-close-wait]").GetAttribute("data-value"));
             Assert.Equal("6", cut.Find("[data-testid=last-snapshot]").GetAttribute("data-sequence"));
             var chart = cut.Find("[data-testid=close-wait-chart]");
-            Assert.Equal((pointsBefore + 3).ToString(System.Globalization.CultureInfo.InvariantCulture), chart.GetAttribute("data-points"));
-            Assert.Equal("37", chart.GetAttribute("data-last"));
+            Assert.Equal((pointsBefore + 2).ToString(System.Globalization.CultureInfo.InvariantCulture), chart.GetAttribute("data-points"));
+            Assert.Equal("35", chart.GetAttribute("data-last"));
             Assert.Equal("30", cut.Find("[data-testid=service-row][data-service=api] [data-testid=service-close-wait]").GetAttribute("data-value"));
         }, Wait);
+    }
+
+    [Fact]
+    public async Task LiveSnapshot_WhenTheSeriesHaveTheUnownedLine_GrowsItToo()
+    {
+        var (data, now) = OneHost();
+        var view = data.Hosts["web-1"];
+        var closeWait = view.Series.CloseWaitByService;
+        data.Hosts["web-1"] = view with
+        {
+            Series = view.Series with
+            {
+                CloseWaitByService = closeWait with { Series = [.. closeWait.Series, Samples.Line(SeriesNames.Unowned, (now.AddSeconds(-10), 1))] },
+            },
+        };
+        var feed = new FakeLiveFeed();
+        await using var ctx = DashboardContext.Create(data, feed);
+        var cut = ctx.Render<HostPage>(p => p.Add(h => h.Name, "web-1"));
+        cut.WaitForAssertion(() => Assert.Equal(1, feed.ActiveSubscriptions), Wait);
+
+        await feed.PublishAsync(Samples.Live("web-1", 6, DateTimeOffset.UtcNow, 37, Samples.LiveService("api", 30), Samples.LiveService("worker", 5)));
+
+        cut.WaitForAssertion(() => Assert.Equal("37", cut.Find("[data-testid=close-wait-chart]").GetAttribute("data-last")), Wait);
     }
 
     [Fact]
