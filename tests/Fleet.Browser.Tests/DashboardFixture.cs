@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Fleet.Browser.Tests.Browsing;
+using Fleet.Browser.Tests.Hosting;
+using Fleet.Browser.Tests.Leaking;
+using Fleet.Server.Tests.EndToEnd;
+using Fleet.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Fleet.Browser.Tests;
+
+/// <summary>
+/// Shared by the browser tests of one class: a database on the private PostgreSQL cluster, the real server with
+/// its in-process agent collecting this machine every second, and one headless Chromium. Each test opens its own
+/// browser context (<see cref="OpenPageAsync"/>) and its own CLOSE_WAIT leaker (<see cref="StartLeaker"/>).
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes a fixture through IAsyncLifetime.DisposeAsync")]
+public sealed class DashboardFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private readonly string _agentState = Path.Combine(Path.GetTempPath(), $"fleet-browser-agent-{Guid.NewGuid():N}");
+    private TestDatabase? _database;
+    private DashboardServer? _server;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    /// <summary>Unique to this run: only the leaker's command line holds it, so only the leaker is grouped as leaky-client.</summary>
+    internal string LeakerMarker { get; } = $"fleet-leaky-{Guid.NewGuid():N}"[..20];
+
+    internal LogSink Logs { get; } = new();
+
+    /// <summary>This machine's name as the agent reports it (/proc/sys/kernel/hostname).</summary>
+    public string HostName { get; } = File.ReadAllText("/proc/sys/kernel/hostname").Trim();
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        // The browser first: without Chromium nothing else is worth starting.
+        (_playwright, _browser) = await DebianChromium.LaunchAsync().WaitAsync(Deadline);
+        _database = await PostgresServer.CreateDatabaseAsync("browser").WaitAsync(Deadline);
+        _server = new DashboardServer(_database.ConnectionString, _agentState, LeakerMarker);
+        BaseAddress = await Task.Run(_server.Start).WaitAsync(Deadline);
+        _server.Services.GetRequiredService<ILoggerFactory>().AddProvider(Logs);
+        Logs.Note($"server up at {BaseAddress} after {clock.Elapsed.TotalSeconds:F1} s; host {HostName}; leaker marker {LeakerMarker}");
+    }
+
+    /// <summary>A fresh browser context and page, recording console errors and loads.</summary>
+    internal Task<ObservedPage> OpenPageAsync() => ObservedPage.OpenAsync(_browser!, BaseAddress);
+
+    /// <summary>A CLOSE_WAIT leaker grouped as <see cref="DashboardServer.LeakyService"/>: one socket every 300 ms, at most <paramref name="max"/>.</summary>
+    internal CloseWaitLeaker StartLeaker(int max)
+    {
+        var leaker = CloseWaitLeaker.Start(LeakerMarker, max, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(120));
+        Logs.Note($"leaker pid {leaker.ProcessId} toward 127.0.0.1:{leaker.Port}, at most {max} sockets");
+        return leaker;
+    }
+
+    /// <summary>The server's and the test's log lines, for a failing test's output.</summary>
+    internal void WriteLogsTo(ITestOutputHelper output) => Logs.WriteTo(output);
+
+    public async Task DisposeAsync()
+    {
+        var problems = new List<Exception>();
+        async Task Try(Func<Task> step)
+        {
+            try
+            {
+                await step().WaitAsync(Deadline);
+            }
+            catch (Exception e)
+            {
+                problems.Add(e);
+            }
+        }
+        if (_browser is not null)
+        {
+            await Try(() => _browser.CloseAsync());
+        }
+        _playwright?.Dispose();
+        if (_server is not null)
+        {
+            await Try(() => _server.DisposeAsync().AsTask());
+        }
+        if (_database is not null)
+        {
+            await Try(() => _database.DisposeAsync().AsTask());
+        }
+        if (Directory.Exists(_agentState))
+        {
+            await Try(() => Task.Run(() => Directory.Delete(_agentState, recursive: true)));
+        }
+        if (problems.Count > 0)
+        {
+            throw new AggregateException("tearing the browser fixture down failed", problems);
+        }
+    }
+}
