@@ -21,6 +21,9 @@ public sealed class DashboardFixture : IAsyncLifetime
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
+    private static readonly string[] PageCategories =
+        ["Microsoft.AspNetCore.Components", "Fleet.Web", "Fleet.Server.Dashboard", "Fleet.Server.Live"];
+
     private readonly string _agentState = Path.Combine(Path.GetTempPath(), $"fleet-browser-agent-{Guid.NewGuid():N}");
     private TestDatabase? _database;
     private DashboardServer? _server;
@@ -59,6 +62,13 @@ public sealed class DashboardFixture : IAsyncLifetime
         Logs.Note($"leaker pid {leaker.ProcessId} toward 127.0.0.1:{leaker.Port}, at most {max} sockets");
         return leaker;
     }
+
+    /// <summary>Errors logged so far by what serves the pages: Blazor's circuits, the UI, its data and live feed.</summary>
+    internal IReadOnlyList<string> PageServerErrors() =>
+        Logs.Entries
+            .Where(e => e.Level >= LogLevel.Error && PageCategories.Any(c => e.Category.StartsWith(c, StringComparison.Ordinal)))
+            .Select(e => $"{e.Category}: {e.Message} {e.Exception}")
+            .ToList();
 
     /// <summary>The server's and the test's log lines, for a failing test's output.</summary>
     internal void WriteLogsTo(ITestOutputHelper output) => Logs.WriteTo(output);

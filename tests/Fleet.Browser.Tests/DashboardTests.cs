@@ -250,12 +250,18 @@ public sealed class DashboardTests(DashboardFixture fixture, ITestOutputHelper o
         return count;
     }
 
-    /// <summary>Runs the test; when it fails, the server's and the test's log lines go to its output.</summary>
+    /// <summary>
+    /// Runs the test, then checks that the pages' server side (Blazor circuits, the UI, its data and live feed)
+    /// logged no error meanwhile; when it fails, the server's and the test's log lines go to its output.
+    /// </summary>
     private async Task WithLogsAsync(Func<Task> test)
     {
+        int before = fixture.PageServerErrors().Count;
         try
         {
             await test();
+            var errors = fixture.PageServerErrors().Skip(before).ToList();
+            Assert.True(errors.Count == 0, $"the server logged errors while serving the pages:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}");
         }
         catch
         {
