@@ -104,9 +104,26 @@ public sealed class DashboardFixture : IAsyncLifetime
         {
             await Try(() => Task.Run(() => Directory.Delete(_agentState, recursive: true)));
         }
+        // The whole run's server and test log, including what happened while shutting down, as an artifact.
+        var log = new TextOutput();
+        Logs.WriteTo(log);
+        await File.WriteAllTextAsync(Path.Combine(RepositoryPaths.TestResults, "browser-tests-server.log"), log.ToString());
         if (problems.Count > 0)
         {
             throw new AggregateException("tearing the browser fixture down failed", problems);
         }
     }
+}
+
+/// <summary>Collects what <see cref="LogSink.WriteTo"/> writes, for a file.</summary>
+internal sealed class TextOutput : ITestOutputHelper
+{
+    private readonly System.Text.StringBuilder _text = new();
+
+    public void WriteLine(string message) => _text.AppendLine(message);
+
+    public void WriteLine(string format, params object[] args) =>
+        _text.AppendLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
+
+    public override string ToString() => _text.ToString();
 }

@@ -54,7 +54,7 @@ public sealed class DashboardTests(DashboardFixture fixture, ITestOutputHelper o
         await using var leaker = fixture.StartLeaker(max: 400);
         await using var page = await fixture.OpenPageAsync();
         await page.GoAsync($"{HostPath}?range=15m");
-        await page.Page.EvaluateAsync("() => { window.__fleetMarker = 1; }");
+        await page.EvaluateAsync<int>("() => window.__fleetMarker = 1");
         int loads = page.Loads;
 
         var service = page.Page.Locator($"[data-testid=service-row][data-service='{Leaky}']");
@@ -75,7 +75,7 @@ public sealed class DashboardTests(DashboardFixture fixture, ITestOutputHelper o
         await UntilAboveAsync(page, remoteFigure, "data-value", remote0);
         await page.ScreenshotAsync("host");
 
-        Assert.Equal(1, await page.Page.EvaluateAsync<int>("() => window.__fleetMarker"));
+        Assert.Equal(1, await page.EvaluateAsync<int>("() => window.__fleetMarker"));
         Assert.Equal(loads, page.Loads);
         Assert.False(leaker.HasExited, "the leaker stopped before the test ended");
         page.AssertNoErrors();

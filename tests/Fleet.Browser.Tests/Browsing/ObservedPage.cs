@@ -12,6 +12,8 @@ internal sealed class ObservedPage : IAsyncDisposable
     /// <summary>How long any one Playwright action or expectation may take.</summary>
     public const float Timeout = 30_000;
 
+    private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(Timeout);
+
     private readonly IBrowserContext _context;
     private readonly ConcurrentQueue<string> _errors = new();
     private readonly TaskCompletionSource _circuit = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -56,14 +58,14 @@ internal sealed class ObservedPage : IAsyncDisposable
             BaseURL = baseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1400, Height = 1000 },
             ColorScheme = ColorScheme.Dark,
-        });
+        }).WaitAsync(Bound);
         try
         {
-            return new ObservedPage(context, await context.NewPageAsync());
+            return new ObservedPage(context, await context.NewPageAsync().WaitAsync(Bound));
         }
         catch
         {
-            await context.CloseAsync();
+            await context.CloseAsync().WaitAsync(Bound);
             throw;
         }
     }
@@ -76,7 +78,10 @@ internal sealed class ObservedPage : IAsyncDisposable
     }
 
     /// <summary>Blazor's interactive server circuit answered over its WebSocket: clicks and live updates reach the page now.</summary>
-    public Task WaitInteractiveAsync() => _circuit.Task.WaitAsync(TimeSpan.FromMilliseconds(Timeout));
+    public Task WaitInteractiveAsync() => _circuit.Task.WaitAsync(Bound);
+
+    /// <summary>Runs <paramref name="script"/> in the page (bounded: evaluation has no timeout of its own).</summary>
+    public Task<T> EvaluateAsync<T>(string script) => Page.EvaluateAsync<T>(script).WaitAsync(Bound);
 
     /// <summary>A full-page screenshot under the repository's TestResults/screenshots.</summary>
     public async Task<string> ScreenshotAsync(string name)
@@ -89,5 +94,5 @@ internal sealed class ObservedPage : IAsyncDisposable
     public void AssertNoErrors() =>
         Assert.True(_errors.IsEmpty, $"the page logged errors:{Environment.NewLine}{string.Join(Environment.NewLine, _errors)}");
 
-    public async ValueTask DisposeAsync() => await _context.CloseAsync();
+    public async ValueTask DisposeAsync() => await _context.CloseAsync().WaitAsync(Bound);
 }

@@ -5,14 +5,14 @@ internal static class RepositoryPaths
 {
     private static readonly Lazy<string> Root = new(FindRoot);
 
-    public static string Screenshots
+    public static string TestResults => Created(Path.Combine(Root.Value, "TestResults"));
+
+    public static string Screenshots => Created(Path.Combine(Root.Value, "TestResults", "screenshots"));
+
+    private static string Created(string dir)
     {
-        get
-        {
-            string dir = Path.Combine(Root.Value, "TestResults", "screenshots");
-            Directory.CreateDirectory(dir);
-            return dir;
-        }
+        Directory.CreateDirectory(dir);
+        return dir;
     }
 
     private static string FindRoot()
