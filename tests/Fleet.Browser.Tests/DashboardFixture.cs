@@ -4,7 +4,6 @@ using Fleet.Browser.Tests.Hosting;
 using Fleet.Browser.Tests.Leaking;
 using Fleet.Server.Tests.EndToEnd;
 using Fleet.Server.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -29,6 +28,7 @@ public sealed class DashboardFixture : IAsyncLifetime
     private DashboardServer? _server;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
+    private int _disposed;
 
     /// <summary>Unique to this run: only the leaker's command line holds it, so only the leaker is grouped as leaky-client.</summary>
     internal string LeakerMarker { get; } = $"fleet-leaky-{Guid.NewGuid():N}"[..20];
@@ -43,12 +43,20 @@ public sealed class DashboardFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var clock = Stopwatch.StartNew();
-        // The browser first: without Chromium nothing else is worth starting.
-        (_playwright, _browser) = await DebianChromium.LaunchAsync().WaitAsync(Deadline);
-        _database = await PostgresServer.CreateDatabaseAsync("browser").WaitAsync(Deadline);
-        _server = new DashboardServer(_database.ConnectionString, _agentState, LeakerMarker);
-        BaseAddress = await Task.Run(_server.Start).WaitAsync(Deadline);
-        _server.Services.GetRequiredService<ILoggerFactory>().AddProvider(Logs);
+        try
+        {
+            // The browser first: without Chromium nothing else is worth starting.
+            (_playwright, _browser) = await DebianChromium.LaunchAsync().WaitAsync(Deadline);
+            _database = await PostgresServer.CreateDatabaseAsync("browser").WaitAsync(Deadline);
+            _server = new DashboardServer(_database.ConnectionString, _agentState, LeakerMarker, Logs);
+            BaseAddress = await Task.Run(_server.Start).WaitAsync(Deadline);
+        }
+        catch
+        {
+            // Whatever did start is stopped: a failed start leaves no browser, server or database behind.
+            await DisposeAsync();
+            throw;
+        }
         Logs.Note($"server up at {BaseAddress} after {clock.Elapsed.TotalSeconds:F1} s; host {HostName}; leaker marker {LeakerMarker}");
     }
 
@@ -75,6 +83,10 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         var problems = new List<Exception>();
         async Task Try(Func<Task> step)
         {

@@ -2,6 +2,7 @@ using Fleet.Server.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Fleet.Browser.Tests.Hosting;
 
@@ -9,9 +10,10 @@ namespace Fleet.Browser.Tests.Hosting;
 /// The real server (Program) on Kestrel, both endpoints on 127.0.0.1 port 0, with real storage on
 /// <paramref name="connectionString"/> (migrated on start) and its in-process agent (server/LocalAgent) streaming
 /// this machine's /proc over loopback gRPC every second. A grouping rule puts every process whose command line
-/// holds <paramref name="leakerMarker"/> into the service <see cref="LeakyService"/>.
+/// holds <paramref name="leakerMarker"/> into the service <see cref="LeakyService"/>. Its log goes to <paramref name="logs"/>.
 /// </summary>
-internal sealed class DashboardServer(string connectionString, string agentStateDirectory, string leakerMarker) : WebApplicationFactory<Program>
+internal sealed class DashboardServer(string connectionString, string agentStateDirectory, string leakerMarker, ILoggerProvider logs)
+    : WebApplicationFactory<Program>
 {
     public const string LeakyService = "leaky-client";
 
@@ -45,5 +47,7 @@ internal sealed class DashboardServer(string connectionString, string agentState
         {
             builder.UseSetting(key, value);
         }
+        // From the first line on, so a failed start (migrations, options) is in the log too.
+        builder.ConfigureLogging(logging => logging.AddProvider(logs));
     }
 }
