@@ -438,7 +438,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
         {
             using var doc = JsonDocument.Parse(json);
             return doc.RootElement.ValueKind == JsonValueKind.Object
-                && doc.RootElement.TryGetProperty("intervalSeconds", out var v) && v.TryGetDouble(out double seconds) && seconds is > 0 and < 86_400
+                && doc.RootElement.TryGetProperty("intervalSeconds", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double seconds) && seconds is > 0 and < 86_400
                 ? TimeSpan.FromSeconds(seconds)
                 : DefaultInterval;
         }
