@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using Microsoft.Playwright;
+
+namespace Fleet.Browser.Tests.Browsing;
+
+/// <summary>
+/// A page in a browser context of its own that records what a user would not see but a test must: console errors,
+/// uncaught page errors, and how many times a document finished loading (a full navigation or reload).
+/// </summary>
+internal sealed class ObservedPage : IAsyncDisposable
+{
+    /// <summary>How long any one Playwright action or expectation may take.</summary>
+    public const float Timeout = 30_000;
+
+    private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(Timeout);
+
+    private readonly IBrowserContext _context;
+    private readonly ConcurrentQueue<string> _errors = new();
+    private readonly TaskCompletionSource _circuit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _loads;
+
+    private ObservedPage(IBrowserContext context, IPage page)
+    {
+        _context = context;
+        Page = page;
+        page.SetDefaultTimeout(Timeout);
+        page.SetDefaultNavigationTimeout(Timeout);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _errors.Enqueue($"console error at {message.Location}: {message.Text}");
+            }
+        };
+        page.PageError += (_, error) => _errors.Enqueue($"page error: {error}");
+        page.Load += (_, _) => Interlocked.Increment(ref _loads);
+        page.WebSocket += (_, socket) =>
+        {
+            // Blazor's interactive server circuit: SignalR over a WebSocket to /_blazor.
+            if (socket.Url.Contains("/_blazor", StringComparison.Ordinal))
+            {
+                socket.FrameReceived += (_, _) => _circuit.TrySetResult();
+            }
+        };
+    }
+
+    public IPage Page { get; }
+
+    /// <summary>Documents loaded so far (each page.goto, reload or full navigation adds one).</summary>
+    public int Loads => Volatile.Read(ref _loads);
+
+    public IReadOnlyCollection<string> Errors => _errors;
+
+    public static async Task<ObservedPage> OpenAsync(IBrowser browser, Uri baseAddress)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1400, Height = 1000 },
+            ColorScheme = ColorScheme.Dark,
+        }).WaitAsync(Bound);
+        try
+        {
+            return new ObservedPage(context, await context.NewPageAsync().WaitAsync(Bound));
+        }
+        catch
+        {
+            await context.CloseAsync().WaitAsync(Bound);
+            throw;
+        }
+    }
+
+    /// <summary>Opens <paramref name="path"/> and waits until Blazor's circuit is up (the page is interactive).</summary>
+    public async Task GoAsync(string path)
+    {
+        await Page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        await WaitInteractiveAsync();
+    }
+
+    /// <summary>Blazor's interactive server circuit answered over its WebSocket: clicks and live updates reach the page now.</summary>
+    public Task WaitInteractiveAsync() => _circuit.Task.WaitAsync(Bound);
+
+    /// <summary>Runs <paramref name="script"/> in the page (bounded: evaluation has no timeout of its own).</summary>
+    public Task<T> EvaluateAsync<T>(string script) => Page.EvaluateAsync<T>(script).WaitAsync(Bound);
+
+    /// <summary>A full-page screenshot under the repository's TestResults/screenshots.</summary>
+    public async Task<string> ScreenshotAsync(string name)
+    {
+        string path = Path.Combine(RepositoryPaths.Screenshots, $"{name}.png");
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true, Timeout = Timeout });
+        return path;
+    }
+
+    public void AssertNoErrors() =>
+        Assert.True(_errors.IsEmpty, $"the page logged errors:{Environment.NewLine}{string.Join(Environment.NewLine, _errors)}");
+
+    public async ValueTask DisposeAsync() => await _context.CloseAsync().WaitAsync(Bound);
+}
