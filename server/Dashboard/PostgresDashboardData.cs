@@ -1,3 +1,4 @@
+using Fleet.Server.Ingest;
 using Fleet.Server.Storage.Queries;
 using System.Net;
 using Fleet.Contracts.V1;
@@ -16,7 +17,7 @@ namespace Fleet.Server.Dashboard;
 /// samples up to 6 hours and from the 1-minute or 1-hour rollups beyond (<see cref="SeriesPlan"/>). A name that
 /// cannot be stored (longer than <see cref="MaxNameLength"/>, empty, with NUL or a lone surrogate) is unknown.
 /// </summary>
-public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashboardData
+public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConfigPublisher? agentConfig = null) : IDashboardData
 {
     public const int MaxNameLength = 256;
 
@@ -145,7 +146,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
         }
         await reader.NextResultAsync(ct);
         string? settings = await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? reader.GetString(0) : null;
-        return new FleetOverview(hosts, atRisk, AgentSetting.Interval(settings));
+        return new FleetOverview(hosts, atRisk, AgentSetting.Interval(agentConfig, settings));
     }
 
     public async Task<HostDetail?> HostDetailAsync(string hostName, TimeWindow window, CancellationToken ct)
@@ -235,7 +236,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
             TimeSpan? interval = null;
             while (await reader.ReadAsync(ct))
             {
-                interval ??= AgentSetting.Interval(reader.IsDBNull(15) ? null : reader.GetString(15));
+                interval ??= AgentSetting.Interval(agentConfig, reader.IsDBNull(15) ? null : reader.GetString(15));
                 string hostName = reader.GetString(1);
                 DateTime? hostLatest = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTime>(4);
                 DateTime? sampled = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTime>(6);
@@ -290,7 +291,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
         return true;
     }
 
-    private static async Task<HostDetails.StoredHost?> FindHostAsync(NpgsqlConnection conn, string hostName, CancellationToken ct)
+    private async Task<HostDetails.StoredHost?> FindHostAsync(NpgsqlConnection conn, string hostName, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(FindHostSql, conn) { Parameters = { new NpgsqlParameter<string> { TypedValue = hostName } } };
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -306,7 +307,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource) : IDashbo
             reader.GetString(4),
             reader.GetFieldValue<DateTimeOffset>(5),
             Snapshot.Parser.ParseFrom(reader.GetFieldValue<byte[]>(6)),
-            AgentSetting.Interval(reader.IsDBNull(7) ? null : reader.GetString(7)));
+            AgentSetting.Interval(agentConfig, reader.IsDBNull(7) ? null : reader.GetString(7)));
     }
 
     /// <summary>The detail of the latest snapshot, with the CLOSE_WAIT counts per (remote, service) at the host's first sample in the window.</summary>

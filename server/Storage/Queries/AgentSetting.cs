@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fleet.Server.Ingest;
 
 namespace Fleet.Server.Storage.Queries;
 
@@ -27,4 +28,11 @@ public static class AgentSetting
             return DefaultInterval;
         }
     }
+
+    /// <summary>
+    /// The interval host status is judged by: the one the server sends its agents now (configuration, or the last
+    /// PUT /api/agent-config), else the stored setting's.
+    /// </summary>
+    public static TimeSpan Interval(AgentConfigPublisher? config, string? storedJson) =>
+        config?.Current.Interval is { } interval && interval.ToTimeSpan() > TimeSpan.Zero ? interval.ToTimeSpan() : Interval(storedJson);
 }

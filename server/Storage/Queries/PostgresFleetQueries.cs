@@ -1,5 +1,6 @@
 using Fleet.Contracts.V1;
 using Fleet.Server.Api;
+using Fleet.Server.Ingest;
 using Fleet.Web.Data;
 using Npgsql;
 using NpgsqlTypes;
@@ -7,7 +8,7 @@ using NpgsqlTypes;
 namespace Fleet.Server.Storage.Queries;
 
 /// <summary>The API's reads, each one SQL statement the database answers from an index or a rollup.</summary>
-public sealed class PostgresFleetQueries(NpgsqlDataSource dataSource, TimeProvider time) : IFleetQueries
+public sealed class PostgresFleetQueries(NpgsqlDataSource dataSource, TimeProvider time, AgentConfigPublisher? agentConfig = null) : IFleetQueries
 {
     /// <summary>Ranges up to this long are answered from the raw samples.</summary>
     public static readonly TimeSpan RawMaxRange = TimeSpan.FromHours(6);
@@ -52,7 +53,7 @@ public sealed class PostgresFleetQueries(NpgsqlDataSource dataSource, TimeProvid
         TimeSpan? interval = null;
         while (await reader.ReadAsync(ct))
         {
-            interval ??= AgentSetting.Interval(reader.IsDBNull(13) ? null : reader.GetString(13));
+            interval ??= AgentSetting.Interval(agentConfig, reader.IsDBNull(13) ? null : reader.GetString(13));
             var lastSeen = reader.GetFieldValue<DateTimeOffset>(2);
             bool sampled = !reader.IsDBNull(5);
             long low = sampled ? reader.GetInt32(11) : 0, high = sampled ? reader.GetInt32(12) : 0;

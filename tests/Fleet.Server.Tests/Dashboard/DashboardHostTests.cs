@@ -1,5 +1,6 @@
 using Fleet.Contracts.V1;
 using Fleet.Server.Dashboard;
+using Fleet.Server.Ingest;
 using Fleet.Server.Storage;
 using Fleet.Server.Storage.Series;
 using Fleet.Server.Tests.Storage;
@@ -15,6 +16,23 @@ public sealed class DashboardHostTests(StorageHarness harness) : IClassFixture<S
     private PostgresDashboardData Data => new(harness.DataSource);
 
     private static TimeWindow LastHour => Window(Now.AddHours(-1), Now);
+
+    [Fact]
+    public async Task AgentInterval_IsTheOneTheServerSendsItsAgents_NotTheSeededSetting()
+    {
+        var config = new AgentConfigPublisher(new AgentConfig { Interval = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMinutes(1)) });
+        await harness.StoreAsync(Make("interval-host", 1, Now.AddSeconds(-5), new Proc("api", 41, 10, 1000)));
+        var data = new PostgresDashboardData(harness.DataSource, config);
+
+        var overview = await data.OverviewAsync(CancellationToken.None).WaitAsync(TestTimeout);
+        var detail = await data.HostDetailAsync("interval-host", LastHour, CancellationToken.None).WaitAsync(TestTimeout);
+
+        Assert.Equal(TimeSpan.FromMinutes(1), overview.AgentInterval);
+        Assert.Equal(TimeSpan.FromMinutes(1), detail!.AgentInterval);
+        // Pushed later (PUT /api/agent-config): status follows at once.
+        config.Publish(new AgentConfig { Interval = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(30)) });
+        Assert.Equal(TimeSpan.FromSeconds(30), (await data.OverviewAsync(CancellationToken.None).WaitAsync(TestTimeout)).AgentInterval);
+    }
 
     [Fact]
     public async Task HostDetail_OfTheLatestSnapshot_MapsServicesProcessesUnreadableSystemAndAgentCost()
