@@ -151,7 +151,7 @@ public sealed class DashboardTests(DashboardFixture fixture, ITestOutputHelper o
     });
 
     [Fact(Timeout = TestTimeout)]
-    public Task ThemeToggle_SwitchesToTheLightTheme_WhichStaysOnTheHostAndServicePages() => WithLogsAsync(async () =>
+    public Task ThemeToggle_SwitchesToTheLightTheme_WhichStaysOnTheHostAndServicePagesAndAfterAReload() => WithLogsAsync(async () =>
     {
         await using var leaker = fixture.StartLeaker(max: 5);
         await using var page = await fixture.OpenPageAsync();
@@ -171,6 +171,11 @@ public sealed class DashboardTests(DashboardFixture fixture, ITestOutputHelper o
         await Expect(page.Page.Locator($"[data-testid=instance-row][data-host='{Host}']")).ToBeVisibleAsync();
         await UntilBackgroundAsync(page, light: true);
         await page.ScreenshotAsync("service-light");
+        // The choice is the reader's, kept by the browser: a reload (or a pasted link) opens in it too.
+        await page.Page.ReloadAsync();
+        await page.WaitInteractiveAsync();
+        await Expect(page.Page.Locator($"[data-testid=instance-row][data-host='{Host}']")).ToBeVisibleAsync();
+        await UntilBackgroundAsync(page, light: true);
         page.AssertNoErrors();
     });
 
@@ -223,19 +228,30 @@ public sealed class DashboardTests(DashboardFixture fixture, ITestOutputHelper o
             new PageWaitForFunctionOptions { Timeout = ObservedPage.Timeout, PollingInterval = 100 });
 
     /// <summary>The page's background (body, MudBlazor's palette background) is light (relative luminance above 0.5) or dark.</summary>
-    private static async Task UntilBackgroundAsync(ObservedPage page, bool light) =>
-        await page.Page.WaitForFunctionAsync(
-            """
-            (light) => {
-                const m = getComputedStyle(document.body).backgroundColor.match(/\d+(\.\d+)?/g);
-                if (m === null || m.length < 3) return false;
-                const [r, g, b] = m.slice(0, 3).map(Number);
-                const luminance = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
-                return (luminance > 0.5) === light;
-            }
-            """,
-            light,
-            new PageWaitForFunctionOptions { Timeout = ObservedPage.Timeout, PollingInterval = 100 });
+    private static async Task UntilBackgroundAsync(ObservedPage page, bool light)
+    {
+        try
+        {
+            await page.Page.WaitForFunctionAsync(
+                """
+                (light) => {
+                    const m = getComputedStyle(document.body).backgroundColor.match(/\d+(\.\d+)?/g);
+                    if (m === null || m.length < 3) return false;
+                    const [r, g, b] = m.slice(0, 3).map(Number);
+                    const luminance = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+                    return (luminance > 0.5) === light;
+                }
+                """,
+                light,
+                new PageWaitForFunctionOptions { Timeout = ObservedPage.Timeout, PollingInterval = 100 });
+        }
+        catch (TimeoutException e)
+        {
+            string state = await page.EvaluateAsync<string>(
+                "() => `background ${getComputedStyle(document.body).backgroundColor}, toggle data-theme ${document.querySelector('[data-testid=theme-toggle]')?.getAttribute('data-theme')}, stored ${localStorage.getItem('fleet-theme')}, url ${location.pathname}`");
+            throw new TimeoutException($"the page did not turn {(light ? "light" : "dark")}: {state}", e);
+        }
+    }
 
     private static async Task<int> UntilKernelCountAsync(CloseWaitLeaker leaker, int expected)
     {

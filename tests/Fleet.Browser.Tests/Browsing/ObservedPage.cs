@@ -77,8 +77,16 @@ internal sealed class ObservedPage : IAsyncDisposable
         await WaitInteractiveAsync();
     }
 
-    /// <summary>Blazor's interactive server circuit answered over its WebSocket: clicks and live updates reach the page now.</summary>
-    public Task WaitInteractiveAsync() => _circuit.Task.WaitAsync(Bound);
+    /// <summary>
+    /// Blazor's interactive server circuit answered over its WebSocket and the layout has rendered interactively
+    /// (data-interactive="true", which prerendered HTML never has): clicks and live updates reach the page now.
+    /// A click before that lands on prerendered HTML without handlers and is lost.
+    /// </summary>
+    public async Task WaitInteractiveAsync()
+    {
+        await _circuit.Task.WaitAsync(Bound);
+        await Page.Locator("[data-testid=page][data-interactive=true]").WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Bound.TotalMilliseconds });
+    }
 
     /// <summary>Runs <paramref name="script"/> in the page (bounded: evaluation has no timeout of its own).</summary>
     public Task<T> EvaluateAsync<T>(string script) => Page.EvaluateAsync<T>(script).WaitAsync(Bound);
