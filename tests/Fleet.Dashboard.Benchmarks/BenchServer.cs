@@ -16,7 +16,24 @@ internal sealed class BenchServer : WebApplicationFactory<global::Program>
     public BenchServer(string connectionString)
     {
         _connectionString = connectionString;
+        // Without a test manifest the factory guesses <solution>/Fleet.Server as the content root; the server's
+        // folder is server/. The factory reads this setting first (ASPNETCORE_TEST_CONTENTROOT_<assembly>).
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_FLEET_SERVER", ServerDirectory());
         UseKestrel();
+    }
+
+    /// <summary>The server project's folder, found upward from the runner's bin folder.</summary>
+    private static string ServerDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "server");
+            if (File.Exists(Path.Combine(candidate, "Fleet.Server.csproj")))
+            {
+                return candidate;
+            }
+        }
+        throw new InvalidOperationException($"no server/Fleet.Server.csproj above {AppContext.BaseDirectory}");
     }
 
     /// <summary>Starts the server and returns where the pages and the gRPC endpoint listen.</summary>

@@ -19,6 +19,7 @@ internal static class DashboardBenchmark
         HistoryResult? history = null;
         LiveResult? live = null;
         PageLoadResult? pages = null;
+        var failures = new List<string>();
         try
         {
             await using var cluster = await BenchCluster.StartAsync(options.KeepDatabase, progress, ct);
@@ -33,15 +34,32 @@ internal static class DashboardBenchmark
             progress.WriteLine("starting the server (Production environment, real storage, no local agent)");
             await using var server = new BenchServer(cluster.ConnectionString);
             var (http, grpc) = server.Start();
+            // The two measurements are independent: one failing does not keep the other from being made.
             if (!options.SkipLive)
             {
-                live = await LiveLatency.RunAsync(server, http, grpc, options, progress, ct);
-                ReportLive(report, live);
+                try
+                {
+                    live = await LiveLatency.RunAsync(server, http, grpc, options, progress, ct);
+                    ReportLive(report, live);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    failures.Add($"live latency: {e.GetType().Name}: {e.Message}");
+                    progress.WriteLine($"live latency failed: {e}");
+                }
             }
             if (history is not null)
             {
-                pages = await PageLoad.RunAsync(server, http, history.HostNames, options, progress, ct);
-                ReportPages(report, pages);
+                try
+                {
+                    pages = await PageLoad.RunAsync(server, http, history.HostNames, options, progress, ct);
+                    ReportPages(report, pages);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    failures.Add($"host page load: {e.GetType().Name}: {e.Message}");
+                    progress.WriteLine($"host page load failed: {e}");
+                }
             }
         }
         catch (Exception e) when (!cancel.IsCancellationRequested || e is OperationCanceledException)
@@ -54,6 +72,15 @@ internal static class DashboardBenchmark
         }
         Summary(report, history, live, pages);
         report.WriteLine(Invariant($"total run time {total.Elapsed.TotalMinutes:0.0} min"));
+        if (failures.Count > 0)
+        {
+            report.WriteLine();
+            foreach (string failure in failures)
+            {
+                report.WriteLine($"RUN FAILED: {failure}");
+            }
+            return ExitCodes.Failed;
+        }
         return ExitCodes.Reported;
     }
 
@@ -61,7 +88,7 @@ internal static class DashboardBenchmark
     {
         report.WriteLine();
         report.WriteLine(Invariant($"history: {options.Hosts} simulated hosts (seed {options.Seed}), {options.Days} days of 10 s snapshots ending now; simulation time zero {h.SimulationStart:yyyy-MM-dd HH:mm:ss} UTC"));
-        report.WriteLine(Invariant($"  {(h.Reused ? "continued a kept history" : "generated")}: {h.Snapshots:N0} snapshots in {h.Elapsed.TotalSeconds:0} s ({h.Snapshots / Math.Max(0.001, h.Elapsed.TotalSeconds):0}/s) through PostgresIngestStore.StoreSnapshotsAsync in batches of 500 (storing {h.Storing.TotalSeconds:0} s), RollupService 1m+1h {h.RollingUp.TotalSeconds:0} s, ANALYZE {h.Analyzing.TotalSeconds:0} s; database {h.DatabaseBytes / 1073741824.0:0.0} GiB"));
+        report.WriteLine(Invariant($"  {(h.Reused ? "continued a kept history" : "generated")}: {h.Snapshots:N0} snapshots in {h.Elapsed.TotalSeconds:0} s ({h.Snapshots / Math.Max(0.001, h.Elapsed.TotalSeconds):0}/s) through PostgresIngestStore.StoreSnapshotsAsync in batches of 500 (storing {h.Storing.TotalSeconds:0} s), RollupService (1m between chunks, 1h at the end) {h.RollingUp.TotalSeconds:0} s busy ({h.RollupTail.TotalSeconds:0} s after the last snapshot), ANALYZE {h.Analyzing.TotalSeconds:0} s; database {h.DatabaseBytes / 1073741824.0:0.0} GiB"));
     }
 
     private static void ReportLive(TextWriter report, LiveResult l)

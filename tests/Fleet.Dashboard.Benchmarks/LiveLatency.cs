@@ -150,7 +150,15 @@ internal static class LiveLatency
         await acks.WaitAsync(firstSequence, Deadline, "the Ack of the first live snapshot", ct);
         string url = new Uri(http, $"hosts/{host.Hostname}?range=15m").ToString();
         progress.WriteLine($"live: {host.Hostname} streams over gRPC to {grpc}; Chromium shows {url}");
-        var response = await page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.Load, Timeout = (float)Deadline.TotalMilliseconds });
+        IResponse? response;
+        try
+        {
+            response = await page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.Load, Timeout = (float)Deadline.TotalMilliseconds });
+        }
+        catch (PlaywrightException e)
+        {
+            throw new InvalidOperationException($"the host page {url} did not load: {e.Message.Split('\n')[0]}", e);
+        }
         if (response is null || !response.Ok)
         {
             throw new InvalidOperationException($"GET {url} answered {response?.Status.ToString(CultureInfo.InvariantCulture) ?? "nothing"}");
