@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor.Services;
 
 namespace Fleet.Web;
@@ -9,6 +10,8 @@ public static class WebServiceCollectionExtensions
     public static IServiceCollection AddFleetWeb(this IServiceCollection services)
     {
         services.AddMudServices();
+        // The pages' clock (host status, relative times, throttles); a host that registered its own keeps it.
+        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using Fleet.Server.Api;
+using Fleet.Server.Dashboard;
 using Fleet.Server.Ingest;
 using Fleet.Server.LocalAgent;
 using Fleet.Server.Live;
@@ -26,6 +27,7 @@ public static partial class FleetServerExtensions
         services.AddIngest(configuration);
         services.AddFleetApi();
         services.AddLive();
+        services.AddDashboard();
         builder.AddFleetUi();
         services.AddLocalAgent(configuration, oneCommandMode);
         return builder;

@@ -249,3 +249,10 @@ public sealed record LiveService(
     IReadOnlyList<LiveRemote> CloseWaitRemotes);
 
 public sealed record LiveRemote(string Remote, ulong Count);
+
+/// <summary>Names shared by the series the server answers and the lines pages grow from live summaries.</summary>
+public static class SeriesNames
+{
+    /// <summary>The CLOSE_WAIT line of sockets no process owns (a host's total is its services' plus this).</summary>
+    public const string Unowned = "(no process)";
+}
