@@ -15,6 +15,15 @@ internal static class DashboardBenchmark
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromHours(6));
         var ct = cancel.Token;
+        // Ctrl+C or SIGTERM ends the run through its cancellation, so the cluster is stopped (and a kept one stays usable).
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+        void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            context.Cancel = true;
+            progress.WriteLine("stopping: cancelling the run");
+            cancel.Cancel();
+        }
         var total = System.Diagnostics.Stopwatch.StartNew();
         HistoryResult? history = null;
         LiveResult? live = null;
