@@ -23,6 +23,8 @@ internal sealed class HistoryDatabase : IAsyncDisposable
 
     public static async Task<HistoryDatabase> OpenAsync(string connectionString, CancellationToken ct)
     {
+        // Bulk generation on a busy machine: a generous command timeout for the store's and the rollup's statements.
+        connectionString += ";Command Timeout=300";
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Fleet"] = connectionString })
             .Build();

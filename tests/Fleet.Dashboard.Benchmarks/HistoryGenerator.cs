@@ -37,10 +37,11 @@ internal static class HistoryGenerator
 
     private const int StepsPerChunk = 60;          // 10 minutes of every host per chunk
     private const int BatchSize = 500;             // snapshots per storage transaction
-    // The minute rollup runs between chunks, after every 3 simulated hours. (Run beside ingest, as the server's
-    // job runs, it was slower here: ingest and the rollup wait on each other's rollup_queue row locks, and on 2
-    // cores there is no idle core for it.)
-    private const int ChunksPerRollup = 18;
+    // The minute rollup runs after every chunk (10 simulated minutes of every host). Beside ingest, as the server's
+    // job runs, it was slower here: ingest and the rollup wait on each other's rollup_queue row locks, and on 2 cores
+    // there is no idle core for it. After every 3 simulated hours, a statement of the rollup (all the buckets in one)
+    // took over Npgsql's default 30 s command timeout on this loaded machine.
+    private const int ChunksPerRollup = 1;
 
     public static async Task<HistoryResult> GenerateAsync(BenchCluster cluster, HistoryDatabase db, BenchmarkOptions options, TextWriter progress, CancellationToken ct)
     {
