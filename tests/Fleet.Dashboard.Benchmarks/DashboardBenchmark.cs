@@ -97,7 +97,8 @@ internal static class DashboardBenchmark
     {
         report.WriteLine();
         report.WriteLine(Invariant($"history: {options.Hosts} simulated hosts (seed {options.Seed}), {options.Days} days of 10 s snapshots ending now; simulation time zero {h.SimulationStart:yyyy-MM-dd HH:mm:ss} UTC"));
-        report.WriteLine(Invariant($"  {(h.Reused ? "continued a kept history" : "generated")}: {h.Snapshots:N0} snapshots in {h.Elapsed.TotalSeconds:0} s ({h.Snapshots / Math.Max(0.001, h.Elapsed.TotalSeconds):0}/s) through PostgresIngestStore.StoreSnapshotsAsync in batches of 500 (storing {h.Storing.TotalSeconds:0} s), RollupService (1m between chunks, 1h at the end) {h.RollingUp.TotalSeconds:0} s busy ({h.RollupTail.TotalSeconds:0} s after the last snapshot), ANALYZE {h.Analyzing.TotalSeconds:0} s; database {h.DatabaseBytes / 1073741824.0:0.0} GiB"));
+        report.WriteLine(Invariant($"  {(h.Reused ? "continued a kept history" : "generated")}: {h.Snapshots:N0} snapshots in {h.Elapsed.TotalSeconds:0} s ({h.Snapshots / Math.Max(0.001, h.Elapsed.TotalSeconds):0}/s) through PostgresIngestStore.StoreSnapshotsAsync in batches of 500 (storing {h.Storing.TotalSeconds:0} s), rollups (RollupService's statements, range-bounded; 1m after every chunk, 1h at the end) {h.RollingUp.TotalSeconds:0} s busy ({h.RollupTail.TotalSeconds:0} s after the last snapshot), ANALYZE {h.Analyzing.TotalSeconds:0} s; database {h.DatabaseBytes / 1073741824.0:0.0} GiB"));
+        report.WriteLine($"  rollup check: {h.RollupCheck}");
     }
 
     private static void ReportLive(TextWriter report, LiveResult l)

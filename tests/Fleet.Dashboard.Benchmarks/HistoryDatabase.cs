@@ -24,11 +24,7 @@ internal sealed class HistoryDatabase : IAsyncDisposable
     public static async Task<HistoryDatabase> OpenAsync(string connectionString, CancellationToken ct)
     {
         // Bulk generation on a busy machine: a generous command timeout for the store's and the rollup's statements.
-        // The planner settings: the RollupService's minute statements otherwise hash-join a sequential scan of every
-        // raw service_samples partition (the bucket times come from the unnest, so no partition is pruned at plan
-        // time); at 1,200 buckets over 2 days of 20 hosts that took ~30 s a pass against ~0.5 s for the nested loop
-        // over the (service_id, time) index with run-time pruning. Same statements, same results; see the report.
-        connectionString += ";Command Timeout=300;Options=-c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off";
+        connectionString += ";Command Timeout=300";
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Fleet"] = connectionString })
             .Build();

@@ -19,14 +19,15 @@ internal sealed record HistoryResult(
     TimeSpan Analyzing,
     long DatabaseBytes,
     DateTimeOffset SimulationStart,
-    bool Reused);
+    bool Reused,
+    string RollupCheck);
 
 /// <summary>
 /// The history the host page reads: every simulated host's snapshots at 10 s steps over the last days, taken from
 /// <see cref="SimulatedHost"/> (so they are what a simulated agent would send), numbered per agent and written
 /// through the production store (<see cref="IIngestStore.StoreSnapshotsAsync"/>: the same locks, duplicate checks,
 /// service upserts, binary COPY and rollup queue as ingest) in large batches; the production
-/// <c>RollupService</c> then builds the 1-minute and 1-hour rollups from the queue, as the server's job does.
+/// rollup statements then build the 1-minute and 1-hour rollups from the queue (see <see cref="HistoryRollups"/>).
 /// Generation runs on all cores while the previous chunk is stored. With a kept database only the time since the
 /// newest stored snapshot of each host is generated (the simulation's start time is kept beside the cluster, so
 /// the series continue where they stopped).
@@ -137,7 +138,7 @@ internal static class HistoryGenerator
             if (++chunkCount % ChunksPerRollup == 0)
             {
                 rollingUp.Start();
-                await db.Rollups.RollUpMinutesAsync(ct);
+                await HistoryRollups.MinutesAsync(db.DataSource, ct);
                 rollingUp.Stop();
             }
             if (lastReport.Elapsed > TimeSpan.FromSeconds(30))
@@ -150,17 +151,18 @@ internal static class HistoryGenerator
         await producer;
         var tail = Stopwatch.StartNew();
         rollingUp.Start();
-        await db.Rollups.RollUpMinutesAsync(ct);
-        await db.Rollups.RollUpHoursAsync(ct);
+        await HistoryRollups.MinutesAsync(db.DataSource, ct);
+        await HistoryRollups.HoursAsync(db.DataSource, ct);
         rollingUp.Stop();
         tail.Stop();
+        string comparison = await HistoryRollups.CompareWithServiceAsync(db, (int)agents[0].HostKey, ct);
         // What autovacuum's analyze would have done by the time a server with this history is read.
         var analyzing = Stopwatch.StartNew();
         await db.ExecuteAsync("ANALYZE", ct);
         analyzing.Stop();
         long bytes = await db.ScalarAsync<long>($"SELECT pg_database_size('{BenchCluster.Database}')", ct);
         return new HistoryResult(
-            [.. hosts.Select(h => h.Hostname)], stored, total.Elapsed, storing.Elapsed, rollingUp.Elapsed, tail.Elapsed, analyzing.Elapsed, bytes, simulationStart, reused);
+            [.. hosts.Select(h => h.Hostname)], stored, total.Elapsed, storing.Elapsed, rollingUp.Elapsed, tail.Elapsed, analyzing.Elapsed, bytes, simulationStart, reused, comparison);
     }
 
     /// <summary>Host i's snapshots fall on its own 10 s grid (offset by a second per host, as agents are not in step).</summary>
