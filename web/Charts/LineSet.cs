@@ -44,6 +44,23 @@ public sealed class LineSet
         return lines;
     }
 
+    /// <summary>One line named <paramref name="name"/> from every series of the set (a host-wide metric has one series).</summary>
+    public static LineSet OneLine(SeriesSet? set, string name)
+    {
+        var lines = new LineSet();
+        var line = lines.Get(name);
+        foreach (var p in set?.Series.SelectMany(s => s.Points) ?? [])
+        {
+            if (p.Value is { } v && double.IsFinite(v))
+            {
+                line.Points.Add(new LinePoint(p.Time, v));
+            }
+        }
+        line.Points.Sort((a, b) => a.Time.CompareTo(b.Time));
+        lines._lines.RemoveAll(l => l.Points.Count == 0);
+        return lines;
+    }
+
     /// <summary>Adds a sample to the named line (made when new); a sample not after the line's last one replaces it or is ignored.</summary>
     public void Append(string name, DateTimeOffset time, double value)
     {

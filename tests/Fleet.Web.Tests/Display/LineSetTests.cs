@@ -59,4 +59,17 @@ public sealed class LineSetTests
         Assert.Equal(1, set.PointCount);
         Assert.Equal(["api"], set.Lines.Select(l => l.Name));
     }
+
+    [Fact]
+    public void OneLine_MergesEverySeriesIntoOneNamedLine()
+    {
+        var set = LineSet.OneLine(new SeriesSet("file_handles", TimeSpan.Zero, "raw",
+        [
+            new MetricSeries("web-1", [new(T0.AddMinutes(1), 20), new(T0, 10), new(T0.AddMinutes(2), null)]),
+        ]), "allocated");
+
+        var line = Assert.Single(set.Lines);
+        Assert.Equal("allocated", line.Name);
+        Assert.Equal([10.0, 20.0], line.Points.Select(p => p.Value));
+    }
 }

@@ -86,6 +86,27 @@ public sealed class HostPageTests
     }
 
     [Fact]
+    public async Task LiveSnapshot_InACustomWindow_UpdatesTheFiguresButNotThePastGraph()
+    {
+        var (data, now) = OneHost();
+        var feed = new FakeLiveFeed();
+        await using var ctx = DashboardContext.Create(data, feed);
+        var nav = ctx.Services.GetRequiredService<NavigationManager>();
+        var from = Fleet.Web.Display.TimeRanges.FormatInstant(now.AddHours(-3));
+        var to = Fleet.Web.Display.TimeRanges.FormatInstant(now.AddMinutes(-1));
+        nav.NavigateTo($"/hosts/web-1?range=custom&from={from}&to={to}");
+        var cut = ctx.Render<HostPage>(p => p.Add(h => h.Name, "web-1"));
+        cut.WaitForAssertion(() => Assert.Equal(1, feed.ActiveSubscriptions), Wait);
+        Assert.False(Assert.Single(data.HostWindows).Live);
+        var pointsBefore = cut.Find("[data-testid=close-wait-chart]").GetAttribute("data-points");
+
+        await feed.PublishAsync(Samples.Live("web-1", 6, DateTimeOffset.UtcNow, 37, Samples.LiveService("api", 30), Samples.LiveService("worker", 5)));
+
+        cut.WaitForAssertion(() => Assert.Equal("37", cut.Find("[data-testid=host-close-wait]").GetAttribute("data-value")), Wait);
+        Assert.Equal(pointsBefore, cut.Find("[data-testid=close-wait-chart]").GetAttribute("data-points"));
+    }
+
+    [Fact]
     public async Task LiveSnapshot_OfAnotherHost_ChangesNothing()
     {
         var (data, _) = OneHost();

@@ -64,8 +64,9 @@ public sealed class OverviewTests
             var rows = cut.FindAll("[data-testid=at-risk-row]");
             Assert.Contains(rows, r => r.GetAttribute("data-service") == "db");
         }, Wait);
-        var link = cut.Find("[data-testid=at-risk-row][data-service=db] [data-testid=service-link]");
-        Assert.Equal("/services/db", link.GetAttribute("href"));
+        var row = cut.Find("[data-testid=at-risk-row][data-service=db]");
+        Assert.Equal("/services/db", row.QuerySelector("[data-testid=service-link]")!.GetAttribute("href"));
+        Assert.Equal("/hosts/web-1", row.QuerySelector("[data-testid=at-risk-host-link]")!.GetAttribute("href"));
     }
 
     [Fact]
