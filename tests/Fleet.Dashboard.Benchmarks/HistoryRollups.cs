@@ -1,5 +1,3 @@
-using System.Reflection;
-using Fleet.Server.Storage.Entities;
 using Fleet.Server.Storage.Rollups;
 using Npgsql;
 using NpgsqlTypes;
@@ -7,21 +5,18 @@ using NpgsqlTypes;
 namespace Fleet.Dashboard.Benchmarks;
 
 /// <summary>
-/// The 1-minute and 1-hour rollups of the generated history, built from the queue ingest fills, with the
-/// RollupService's own statements (their text is read from the service, so they cannot drift) plus one predicate:
-/// the raw rows (or minute rows) lie between the first and the last queued bucket. That predicate changes no
-/// result (every bucket lies in that range) but lets PostgreSQL bound the (service_id, time) index scan and prune
-/// partitions. Without it the service statements read every raw sample of each service, across every partition,
-/// per bucket (the time condition is only a join filter): on this history a pass grew from seconds to minutes as
-/// days accumulated, so the production job as it stands cannot build a week of rollups in a run (see the report).
+/// The 1-minute and 1-hour rollups of the generated history, built from the queue ingest fills with the
+/// RollupService's own statements and parameters (bounded by the span of the buckets taken), but draining the
+/// whole queue in one transaction after each generated chunk instead of the service's batches of 5,000.
+/// <see cref="CompareWithServiceAsync"/> checks that the result is what the service itself gives.
 /// </summary>
 internal static class HistoryRollups
 {
-    private static readonly string ServiceMinutes = Bounded(Sql("ServiceMinutesSql"), "s.time < t.bucket + interval '1 minute'", "s.time", 4);
-    private static readonly string HostMinutes = Bounded(Sql("HostMinutesSql"), "h.time < t.bucket + interval '1 minute'", "h.time", 3);
-    private static readonly string MarkHours = Sql("MarkHoursSql");
-    private static readonly string ServiceHours = Bounded(Sql("ServiceHoursSql"), "m.bucket < t.bucket + interval '1 hour'", "m.bucket", 4);
-    private static readonly string HostHours = Bounded(Sql("HostHoursSql"), "m.bucket < t.bucket + interval '1 hour'", "m.bucket", 3);
+    private static readonly string ServiceMinutes = RollupService.ServiceMinutesSql;
+    private static readonly string HostMinutes = RollupService.HostMinutesSql;
+    private static readonly string MarkHours = RollupService.MarkHoursSql;
+    private static readonly string ServiceHours = RollupService.ServiceHoursSql;
+    private static readonly string HostHours = RollupService.HostHoursSql;
 
     /// <summary>Every queued minute bucket: rolled up, its hour queued, taken off the queue; one transaction.</summary>
     public static Task<int> MinutesAsync(NpgsqlDataSource dataSource, CancellationToken ct) =>
@@ -108,13 +103,10 @@ internal static class HistoryRollups
             var to = starts.Max() + width;
             foreach (string sql in statements)
             {
-                await using var cmd = Command(sql, conn, tx, hosts, starts);
-                if (sql.Contains("$3::interval", StringComparison.Ordinal))
-                {
-                    cmd.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = ServiceEntity.LastSeenResolution, NpgsqlDbType = NpgsqlDbType.Interval });
-                }
-                cmd.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = from, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-                cmd.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = to, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                await using var cmd = RollupService.Command(sql, hosts, starts, (from, to));
+                cmd.Connection = conn;
+                cmd.Transaction = tx;
+                cmd.CommandTimeout = 600;
                 await cmd.ExecuteNonQueryAsync(ct);
             }
             if (markHours)
@@ -136,18 +128,4 @@ internal static class HistoryRollups
             new NpgsqlParameter<DateTime[]> { TypedValue = [.. starts], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
         },
     };
-
-    private static string Sql(string name) =>
-        typeof(RollupService).GetField(name, BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue() as string
-        ?? throw new InvalidOperationException($"RollupService has no statement {name} any more: update the benchmark");
-
-    /// <summary>The statement with "AND column &gt;= $n AND column &lt; $n+1" after its per-bucket upper bound.</summary>
-    private static string Bounded(string sql, string anchor, string column, int parameter)
-    {
-        if (!sql.Contains(anchor, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"RollupService's statement no longer contains '{anchor}': update the benchmark");
-        }
-        return sql.Replace(anchor, $"{anchor} AND {column} >= ${parameter} AND {column} < ${parameter + 1}", StringComparison.Ordinal);
-    }
 }

@@ -41,7 +41,11 @@ public sealed partial class RollupService(
 
     // The services that may have rows in a bucket: first seen before its end, last seen (which lags by at most
     // ServiceEntity.LastSeenResolution) after its start; then their rows by the (service_id, time) index.
-    private const string ServiceMinutesSql = """
+    // Every statement also bounds the rows by the batch's whole span ($4 = its first bucket, $5 = the end of its
+    // last): the per-bucket conditions are join filters, which neither prune partitions nor bound the index scan,
+    // so without these a pass read every sample of each service in every partition (seconds to minutes per pass
+    // once a week of data was kept, past Npgsql's command timeout).
+    internal const string ServiceMinutesSql = """
         INSERT INTO service_rollup_1m AS r (bucket, service_id, host_id, samples, open_fds_sum, open_fds_max, soft_limit_percent_max,
             close_wait_max, established_sum, established_max, processes_sum, processes_max)
         SELECT t.bucket, s.service_id, min(s.host_id), count(*), sum(s.open_fds), max(s.open_fds), max(s.worst_soft_limit_percent),
@@ -49,6 +53,7 @@ public sealed partial class RollupService(
         FROM unnest($1::integer[], $2::timestamptz[]) AS t(host_id, bucket)
         JOIN services sv ON sv.host_id = t.host_id AND sv.first_seen < t.bucket + interval '1 minute' AND sv.last_seen >= t.bucket - $3::interval
         JOIN service_samples s ON s.service_id = sv.id AND s.time >= t.bucket AND s.time < t.bucket + interval '1 minute'
+            AND s.time >= $4 AND s.time < $5
         GROUP BY t.bucket, s.service_id
         ON CONFLICT (service_id, bucket) DO UPDATE SET
             host_id = excluded.host_id, samples = excluded.samples, open_fds_sum = excluded.open_fds_sum, open_fds_max = excluded.open_fds_max,
@@ -57,7 +62,7 @@ public sealed partial class RollupService(
             processes_sum = excluded.processes_sum, processes_max = excluded.processes_max
         """;
 
-    private const string HostMinutesSql = """
+    internal const string HostMinutesSql = """
         INSERT INTO host_rollup_1m AS r (bucket, host_id, samples, file_handles_max, ephemeral_ports_max, tcp_orphans_max, conntrack_max,
             time_wait_max, open_fds_sum, open_fds_max, soft_limit_percent_max, close_wait_max, established_sum, established_max,
             processes_sum, processes_max)
@@ -66,6 +71,7 @@ public sealed partial class RollupService(
             max(h.close_wait), sum(h.established), max(h.established), sum(h.processes), max(h.processes)
         FROM unnest($1::integer[], $2::timestamptz[]) AS t(host_id, bucket)
         JOIN host_samples h ON h.host_id = t.host_id AND h.time >= t.bucket AND h.time < t.bucket + interval '1 minute'
+            AND h.time >= $4 AND h.time < $5
         GROUP BY t.bucket, t.host_id
         ON CONFLICT (host_id, bucket) DO UPDATE SET
             samples = excluded.samples, file_handles_max = excluded.file_handles_max, ephemeral_ports_max = excluded.ephemeral_ports_max,
@@ -76,14 +82,14 @@ public sealed partial class RollupService(
         """;
 
     // DO UPDATE locks the row, so the hour stage (SKIP LOCKED) cannot take it before these minutes are committed.
-    private const string MarkHoursSql = """
+    internal const string MarkHoursSql = """
         INSERT INTO rollup_queue_1h (host_id, hour)
         SELECT DISTINCT t.host_id, date_bin('1 hour', t.bucket, timestamptz '2000-01-01 00:00:00+00')
         FROM unnest($1::integer[], $2::timestamptz[]) AS t(host_id, bucket)
         ON CONFLICT (host_id, hour) DO UPDATE SET hour = excluded.hour
         """;
 
-    private const string ServiceHoursSql = """
+    internal const string ServiceHoursSql = """
         INSERT INTO service_rollup_1h AS r (bucket, service_id, host_id, samples, open_fds_sum, open_fds_max, soft_limit_percent_max,
             close_wait_max, established_sum, established_max, processes_sum, processes_max)
         SELECT t.bucket, m.service_id, min(m.host_id), sum(m.samples), sum(m.open_fds_sum), max(m.open_fds_max), max(m.soft_limit_percent_max),
@@ -91,6 +97,7 @@ public sealed partial class RollupService(
         FROM unnest($1::integer[], $2::timestamptz[]) AS t(host_id, bucket)
         JOIN services sv ON sv.host_id = t.host_id AND sv.first_seen < t.bucket + interval '1 hour' AND sv.last_seen >= t.bucket - $3::interval
         JOIN service_rollup_1m m ON m.service_id = sv.id AND m.bucket >= t.bucket AND m.bucket < t.bucket + interval '1 hour'
+            AND m.bucket >= $4 AND m.bucket < $5
         GROUP BY t.bucket, m.service_id
         ON CONFLICT (service_id, bucket) DO UPDATE SET
             host_id = excluded.host_id, samples = excluded.samples, open_fds_sum = excluded.open_fds_sum, open_fds_max = excluded.open_fds_max,
@@ -99,7 +106,7 @@ public sealed partial class RollupService(
             processes_sum = excluded.processes_sum, processes_max = excluded.processes_max
         """;
 
-    private const string HostHoursSql = """
+    internal const string HostHoursSql = """
         INSERT INTO host_rollup_1h AS r (bucket, host_id, samples, file_handles_max, ephemeral_ports_max, tcp_orphans_max, conntrack_max,
             time_wait_max, open_fds_sum, open_fds_max, soft_limit_percent_max, close_wait_max, established_sum, established_max,
             processes_sum, processes_max)
@@ -108,6 +115,7 @@ public sealed partial class RollupService(
             max(m.close_wait_max), sum(m.established_sum), max(m.established_max), sum(m.processes_sum), max(m.processes_max)
         FROM unnest($1::integer[], $2::timestamptz[]) AS t(host_id, bucket)
         JOIN host_rollup_1m m ON m.host_id = t.host_id AND m.bucket >= t.bucket AND m.bucket < t.bucket + interval '1 hour'
+            AND m.bucket >= $4 AND m.bucket < $5
         GROUP BY t.bucket, t.host_id
         ON CONFLICT (host_id, bucket) DO UPDATE SET
             samples = excluded.samples, file_handles_max = excluded.file_handles_max, ephemeral_ports_max = excluded.ephemeral_ports_max,
@@ -154,11 +162,12 @@ public sealed partial class RollupService(
             }
             if (hosts.Count > 0)
             {
-                serviceRows += await ExecuteAsync(conn, tx, serviceSql, hosts, starts, ct);
-                hostRows += await ExecuteAsync(conn, tx, hostSql, hosts, starts, ct);
+                var span = (From: starts.Min(), To: starts.Max() + (markHours ? TimeSpan.FromMinutes(1) : TimeSpan.FromHours(1)));
+                serviceRows += await ExecuteAsync(conn, tx, serviceSql, hosts, starts, span, ct);
+                hostRows += await ExecuteAsync(conn, tx, hostSql, hosts, starts, span, ct);
                 if (markHours)
                 {
-                    await ExecuteAsync(conn, tx, MarkHoursSql, hosts, starts, ct);
+                    await ExecuteAsync(conn, tx, MarkHoursSql, hosts, starts, span, ct);
                 }
             }
             await tx.CommitAsync(ct);
@@ -170,9 +179,18 @@ public sealed partial class RollupService(
         }
     }
 
-    private static async Task<int> ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, List<int> hosts, List<DateTime> starts, CancellationToken ct)
+    private static async Task<int> ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, List<int> hosts, List<DateTime> starts, (DateTime From, DateTime To) span, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx)
+        await using var cmd = Command(sql, hosts, starts, span);
+        cmd.Connection = conn;
+        cmd.Transaction = tx;
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A rollup statement with its parameters: the (host, bucket) pairs, the services' last-seen lag, the batch's span.</summary>
+    internal static NpgsqlCommand Command(string sql, IReadOnlyList<int> hosts, IReadOnlyList<DateTime> starts, (DateTime From, DateTime To) span)
+    {
+        var cmd = new NpgsqlCommand(sql)
         {
             Parameters =
             {
@@ -180,11 +198,18 @@ public sealed partial class RollupService(
                 new NpgsqlParameter<DateTime[]> { TypedValue = [.. starts], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
             },
         };
-        if (sql.Contains("$3", StringComparison.Ordinal))
+        bool bounded = sql.Contains("$4", StringComparison.Ordinal);
+        if (bounded || sql.Contains("$3", StringComparison.Ordinal))
         {
+            // $3 is only used by the service statements; the host ones number their bounds $4 and $5 all the same.
             cmd.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = ServiceEntity.LastSeenResolution, NpgsqlDbType = NpgsqlDbType.Interval });
         }
-        return await cmd.ExecuteNonQueryAsync(ct);
+        if (bounded)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = span.From, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            cmd.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = span.To, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        }
+        return cmd;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

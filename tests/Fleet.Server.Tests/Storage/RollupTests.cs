@@ -143,3 +143,58 @@ public sealed class RollupTests(StorageHarness harness) : IClassFixture<StorageH
         Assert.Equal(ExpectedServiceRollup(snapshots, TimeSpan.FromMinutes(1)), first);
     }
 }
+
+/// <summary>
+/// How PostgreSQL plans the rollup statements: a pass reads only the partitions of the days it rolls up, not every
+/// day kept (the per-bucket conditions are join filters, which prune nothing on their own).
+/// </summary>
+public sealed class RollupPlanTests(StorageHarness harness) : IClassFixture<StorageHarness>
+{
+    private static readonly TimeSpan Timeout = StorageHarness.Timeout;
+
+    public static TheoryData<string, string> Statements => new()
+    {
+        { nameof(Fleet.Server.Storage.Rollups.RollupService.ServiceMinutesSql), "service_samples" },
+        { nameof(Fleet.Server.Storage.Rollups.RollupService.HostMinutesSql), "host_samples" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Statements))]
+    public async Task MinuteRollup_OfOneDaysBuckets_ReadsOnlyThatDaysPartition(string statement, string table)
+    {
+        var host = TestSnapshots.Host("plan-" + table);
+        var today = StorageHarness.Start.AddMinutes(-30);
+        AgentRegistration? agent = null;
+        ulong sequence = 0;
+        foreach (var day in new[] { -3, -2, -1, 0 })
+        {
+            var snapshot = TestSnapshots.Realistic(host, ++sequence, today.AddDays(day), 5, seed: 7);
+            agent ??= await harness.RegisterAsync(snapshot);
+            Assert.Equal(StoreOutcome.Stored, await harness.Store.StoreSnapshotAsync(agent, snapshot, CancellationToken.None).WaitAsync(Timeout));
+        }
+        var bucket = new DateTime(today.UtcDateTime.Ticks - today.UtcDateTime.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+        string sql = statement == nameof(Fleet.Server.Storage.Rollups.RollupService.ServiceMinutesSql)
+            ? Fleet.Server.Storage.Rollups.RollupService.ServiceMinutesSql
+            : Fleet.Server.Storage.Rollups.RollupService.HostMinutesSql;
+
+        await using var conn = await harness.DataSource.OpenConnectionAsync();
+        await using var explain = Fleet.Server.Storage.Rollups.RollupService.Command("EXPLAIN " + sql, [(int)agent!.HostKey], [bucket], (bucket, bucket.AddMinutes(1)));
+        explain.Connection = conn;
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+        string text = string.Join('\n', plan);
+
+        string Partition(DateTimeOffset day) => $"{table}_p{day:yyyyMMdd}";
+        Assert.Contains(Partition(today), text, StringComparison.Ordinal);
+        foreach (var day in new[] { -3, -2, -1 })
+        {
+            Assert.DoesNotContain(Partition(today.AddDays(day)), text, StringComparison.Ordinal);
+        }
+    }
+}
