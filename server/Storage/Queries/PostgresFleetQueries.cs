@@ -21,7 +21,7 @@ public sealed class PostgresFleetQueries(NpgsqlDataSource dataSource, TimeProvid
 
     private const string ListHostsSql = """
         SELECT h.hostname, h.machine_id, h.last_seen, h.agent_version, ws.name,
-            hs.worst_soft_limit_percent, hs.worst_headroom_fds, hs.close_wait, hs.file_handles_allocated, hs.file_handles_max,
+            hs.worst_soft_limit_percent, hs.worst_headroom_fds, hs.close_wait + hs.unowned_close_wait, hs.file_handles_allocated, hs.file_handles_max,
             hs.ephemeral_ports_in_use, hs.ephemeral_port_low, hs.ephemeral_port_high,
             (SELECT value FROM settings WHERE key = 'agent')::text
         FROM hosts h

@@ -65,7 +65,7 @@ public sealed class QueriesTests(StorageHarness harness) : IClassFixture<Storage
             .OrderByDescending(s => s.WorstSoftLimitPercent).ThenByDescending(s => s.WorstOpenFds).First();
         Assert.Equal(
             new HostSummary("figures-host", "machine-figures-host", Now, "1.2.3", "live", worst.Name, (float)worst.WorstSoftLimitPercent,
-                worst.WorstNofileSoft - worst.WorstOpenFds, (ulong)latest.Services.Sum(s => (long)s.Tcp.CloseWait),
+                worst.WorstNofileSoft - worst.WorstOpenFds, (ulong)latest.Services.Sum(s => (long)s.Tcp.CloseWait) + latest.UnownedTcp.CloseWait,
                 latest.System.FileHandlesAllocated, (ulong)long.MaxValue, latest.System.EphemeralPortsInUse, 60999 - 32768 + 1),
             summary);
     }

@@ -36,7 +36,7 @@ internal static class TestSnapshots
             Sequence = sequence,
             CollectedAt = Timestamp.FromDateTimeOffset(collectedAt),
             CollectionDuration = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(42.5)),
-            UnownedTcp = new TcpStates { TimeWait = (ulong)random.Next(100, 5000), FinWait2 = 3, Close = 1, LastAck = 2 },
+            UnownedTcp = new TcpStates { TimeWait = (ulong)random.Next(100, 5000), FinWait2 = 3, Close = 1, LastAck = 2, CloseWait = 4 },
             System = new SystemFigures
             {
                 FileHandlesAllocated = (ulong)random.Next(5_000, 50_000),
