@@ -1,0 +1,323 @@
+using System.Globalization;
+
+namespace Fleet.Server.Projection;
+
+/// <summary>
+/// Decides from a series of open-fds readings whether a process leaks descriptors and, if so, when it reaches its
+/// limits. Pure: no clock, no I/O; "now" is a parameter.
+/// </summary>
+/// <remarks>
+/// The steps, each one a check a person can redo on the chart:
+/// <list type="number">
+/// <item>Cut the series at restarts (the process start time changes, or the fds drop sharply to below half of the
+/// level just before, after having risen) and keep only the current run.</item>
+/// <item>The run must span <see cref="ProjectionOptions.MinRunDuration"/> and hold <see cref="ProjectionOptions.MinSamples"/>.</item>
+/// <item>Fit a Theil–Sen line (median of pairwise slopes) to the run; a long run is first reduced to time buckets of
+/// (median time, median fds), which also takes out spikes. The noise scale is 1.4826 × the median absolute residual.</item>
+/// <item>A leak needs a rise over the run of several noise scales and a minimum number of fds (a flat series, a daily
+/// cycle without a trend and a one-off step have a small rise against their scatter), and the slope must persist:
+/// each of the last two quarters of the run must rise at least at half the overall slope (this rejects a step,
+/// a leak that stopped, and a load ramp that turned).</item>
+/// <item>The time to a limit is (limit − current level) / slope, the current level being the line at "now" moved
+/// by the median residual of the most recent points.</item>
+/// </list>
+/// </remarks>
+public static class LeakProjector
+{
+    private const double MadToSigma = 1.4826;
+    private const double NoiseFloor = 0.5;
+    private static readonly TimeSpan Horizon = TimeSpan.FromDays(365 * 100);
+    private static readonly ProjectionOptions Defaults = new();
+
+    /// <summary>Projects one series.</summary>
+    /// <param name="samples">Readings of one process or service instance, in any order; readings after <paramref name="now"/> are ignored.</param>
+    /// <param name="softLimit">RLIMIT_NOFILE soft limit; null or negative for unlimited.</param>
+    /// <param name="hardLimit">RLIMIT_NOFILE hard limit; null or negative for unlimited.</param>
+    /// <param name="now">The time the projection is for.</param>
+    /// <param name="options">Thresholds; the defaults when null.</param>
+    public static Projection Project(
+        IReadOnlyList<FdSample> samples, long? softLimit, long? hardLimit, DateTimeOffset now, ProjectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        options ??= Defaults;
+
+        var series = samples.Where(s => s.Time <= now).OrderBy(s => s.Time).ToArray();
+        if (series.Length == 0)
+        {
+            return new Projection(ProjectionVerdict.InsufficientData, 0, 0, null, null, 0, null, [], null, "No samples up to now.");
+        }
+
+        var restartIndexes = FindRestarts(series, options);
+        var restarts = restartIndexes.Select(i => series[i].Time).ToArray();
+        var cadence = Cadence(restarts);
+        var runStart = restartIndexes.Count > 0 ? restartIndexes[^1] : 0;
+        var run = new ArraySegment<FdSample>(series, runStart, series.Length - runStart);
+        var t0 = run[0].Time;
+        var spanHours = (run[^1].Time - t0).TotalHours;
+        var restartNote = restarts.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $" The run starts at the restart of {t0:u} ({restarts.Length} restart(s){(cadence is { } c ? $", about every {Hours(c.TotalHours)}" : "")}).");
+
+        if (run.Count < options.MinSamples || spanHours < options.MinRunDuration.TotalHours)
+        {
+            return new Projection(ProjectionVerdict.InsufficientData, 0, run[^1].OpenFds, null, null, 0, t0, restarts, cadence,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"The current run has {run.Count} samples over {Hours(spanHours)}; at least {options.MinSamples} over {Hours(options.MinRunDuration.TotalHours)} are needed.{restartNote}"));
+        }
+
+        var x = new double[run.Count];
+        var y = new double[run.Count];
+        for (var i = 0; i < run.Count; i++)
+        {
+            x[i] = (run[i].Time - t0).TotalHours;
+            y[i] = run[i].OpenFds;
+        }
+
+        var (bx, by) = Bucket(x, y, options.MaxBuckets);
+        var slope = TheilSenSlope(bx, by, 0, bx.Length);
+        var intercept = MedianOf(bx.Length, i => by[i] - slope * bx[i]);
+        var residuals = new double[bx.Length];
+        for (var i = 0; i < bx.Length; i++)
+        {
+            residuals[i] = by[i] - (intercept + slope * bx[i]);
+        }
+
+        var noise = Math.Max(NoiseFloor, MadToSigma * MedianOf(residuals.Length, i => Math.Abs(residuals[i])));
+        var rise = slope * spanHours;
+        var nowHours = (now - t0).TotalHours;
+        var recentFrom = FirstAtOrAfter(bx, spanHours * 0.9, minimumTail: 3);
+        var recentOffset = MedianOf(bx.Length - recentFrom, i => residuals[recentFrom + i]);
+        var level = Math.Max(0, intercept + slope * nowHours + recentOffset);
+        var coverage = Math.Clamp(spanHours / 6, 0, 1) * Math.Clamp(run.Count / (3.0 * options.MinSamples), 0, 1);
+        var fitted = string.Create(CultureInfo.InvariantCulture,
+            $"{Signed(slope)} fds/h over {Hours(spanHours)} ({run.Count} samples), a rise of {rise:0.#} fds against a noise scale of {noise:0.#}");
+
+        if (slope <= 0 || rise < options.MinRiseFds || rise < options.MinRiseInNoiseScales * noise)
+        {
+            return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"No significant rise: {fitted} (a leak needs at least {Math.Max(options.MinRiseFds, options.MinRiseInNoiseScales * noise):0.#}).{restartNote}"));
+        }
+
+        var q3From = FirstAtOrAfter(bx, spanHours * 0.5, minimumTail: 0);
+        var q4From = FirstAtOrAfter(bx, spanHours * 0.75, minimumTail: 0);
+        if (q4From - q3From < 3 || bx.Length - q4From < 3)
+        {
+            return new Projection(ProjectionVerdict.InsufficientData, slope, level, null, null, 0, t0, restarts, cadence,
+                $"Too few samples in the second half of the run to tell whether the rise persists: {fitted}.{restartNote}");
+        }
+
+        var q3Slope = TheilSenSlope(bx, by, q3From, q4From);
+        var q4Slope = TheilSenSlope(bx, by, q4From, bx.Length);
+        var persistence = Math.Min(q3Slope, q4Slope) / slope;
+        if (persistence < options.MinRecentSlopeRatio)
+        {
+            return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"The rise does not persist: {fitted}, but the third quarter rises {Signed(q3Slope)} and the last quarter {Signed(q4Slope)} fds/h (a step, a stopped leak or a load swing).{restartNote}"));
+        }
+
+        var quality = Math.Clamp(rise / noise / (2 * options.MinRiseInNoiseScales), 0, 1)
+            * Math.Clamp(persistence, 0, 1)
+            * coverage;
+        return new Projection(ProjectionVerdict.Leak, slope, level,
+            TimeTo(softLimit, level, slope), TimeTo(hardLimit, level, slope), quality, t0, restarts, cadence,
+            string.Create(CultureInfo.InvariantCulture,
+                $"Leak: {fitted}; the third and last quarters rise {Signed(q3Slope)} and {Signed(q4Slope)} fds/h.{restartNote}"));
+    }
+
+    /// <summary>True when a limit is unlimited (null, negative as stored, or RLIM_INFINITY-sized).</summary>
+    public static bool IsUnlimited(long? limit) => limit is null or < 0 or >= 1L << 62;
+
+    private static TimeSpan? TimeTo(long? limit, double level, double slope)
+    {
+        if (IsUnlimited(limit))
+        {
+            return null;
+        }
+
+        var hours = Math.Max(0, (limit!.Value - level) / slope);
+        return hours >= Horizon.TotalHours ? null : TimeSpan.FromHours(hours);
+    }
+
+    /// <summary>Indexes of the first sample of each new run.</summary>
+    private static List<int> FindRestarts(FdSample[] s, ProjectionOptions options)
+    {
+        var restarts = new List<int>();
+        var runStart = 0;
+        for (var j = 1; j < s.Length; j++)
+        {
+            if (s[j].ProcessStart is { } started && s[j - 1].ProcessStart is { } before && started != before)
+            {
+                restarts.Add(j);
+                runStart = j;
+                continue;
+            }
+
+            // Cheap test first: a sharp drop between two consecutive readings.
+            if (s[j].OpenFds >= options.RestartDropFraction * s[j - 1].OpenFds)
+            {
+                continue;
+            }
+
+            // Then the levels around it, as medians over a window, so that the end of a spike is not a restart.
+            var pre = WindowMedian(s, runStart, j, s[j].Time - options.RestartLevelWindow, before: true);
+            var post = WindowMedian(s, j, s.Length, s[j].Time + options.RestartLevelWindow, before: false);
+            if (pre is not { } preLevel || post is not { } postLevel)
+            {
+                continue;
+            }
+
+            var startLevel = WindowMedian(s, runStart, j, s[runStart].Time + options.RestartLevelWindow, before: false) ?? preLevel;
+            if (postLevel < options.RestartDropFraction * preLevel
+                && preLevel - postLevel >= options.MinRiseFds
+                && preLevel - startLevel >= options.MinRiseFds)
+            {
+                restarts.Add(j);
+                runStart = j;
+            }
+        }
+
+        return restarts;
+    }
+
+    /// <summary>
+    /// The median fds of the readings in [from, to) that lie within the window bound (before: at or after the bound,
+    /// counting back from to; otherwise: before the bound, counting on from from), widened to three readings; null with fewer than three.
+    /// </summary>
+    private static double? WindowMedian(FdSample[] s, int from, int to, DateTimeOffset bound, bool before)
+    {
+        if (to - from < 3)
+        {
+            return null;
+        }
+
+        int lo, hi;
+        if (before)
+        {
+            hi = to;
+            lo = to - 3;
+            while (lo > from && s[lo - 1].Time >= bound)
+            {
+                lo--;
+            }
+        }
+        else
+        {
+            lo = from;
+            hi = from + 3;
+            while (hi < to && s[hi].Time < bound)
+            {
+                hi++;
+            }
+        }
+
+        return MedianOf(hi - lo, i => s[lo + i].OpenFds);
+    }
+
+    private static TimeSpan? Cadence(DateTimeOffset[] restarts)
+    {
+        if (restarts.Length < 2)
+        {
+            return null;
+        }
+
+        return TimeSpan.FromTicks((long)MedianOf(restarts.Length - 1, i => (restarts[i + 1] - restarts[i]).Ticks));
+    }
+
+    /// <summary>Reduces a long series to at most <paramref name="maxBuckets"/> equal-time buckets of (median time, median value).</summary>
+    private static (double[] X, double[] Y) Bucket(double[] x, double[] y, int maxBuckets)
+    {
+        if (x.Length <= maxBuckets)
+        {
+            return (x, y);
+        }
+
+        var width = (x[^1] - x[0]) / maxBuckets;
+        var bx = new List<double>(maxBuckets);
+        var by = new List<double>(maxBuckets);
+        var start = 0;
+        while (start < x.Length)
+        {
+            var bucket = Math.Min(maxBuckets - 1, (int)((x[start] - x[0]) / width));
+            var end = start + 1;
+            while (end < x.Length && Math.Min(maxBuckets - 1, (int)((x[end] - x[0]) / width)) == bucket)
+            {
+                end++;
+            }
+
+            var first = start;
+            bx.Add(x[first + ((end - first) / 2)]);
+            by.Add(MedianOf(end - first, i => y[first + i]));
+            start = end;
+        }
+
+        return (bx.ToArray(), by.ToArray());
+    }
+
+    /// <summary>The median of the slopes between all pairs of points in [from, to) with distinct times.</summary>
+    private static double TheilSenSlope(double[] x, double[] y, int from, int to)
+    {
+        var n = to - from;
+        var slopes = new double[n * (n - 1) / 2];
+        var count = 0;
+        for (var i = from; i < to; i++)
+        {
+            for (var j = i + 1; j < to; j++)
+            {
+                var dx = x[j] - x[i];
+                if (dx > 0)
+                {
+                    slopes[count++] = (y[j] - y[i]) / dx;
+                }
+            }
+        }
+
+        return count == 0 ? 0 : Median(slopes.AsSpan(0, count));
+    }
+
+    private static int FirstAtOrAfter(double[] sortedX, double value, int minimumTail)
+    {
+        var index = Array.BinarySearch(sortedX, value);
+        if (index < 0)
+        {
+            index = ~index;
+        }
+        else
+        {
+            while (index > 0 && sortedX[index - 1] >= value)
+            {
+                index--;
+            }
+        }
+
+        return Math.Max(0, Math.Min(index, sortedX.Length - minimumTail));
+    }
+
+    private static double MedianOf(int count, Func<int, double> value)
+    {
+        var values = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = value(i);
+        }
+
+        return Median(values);
+    }
+
+    private static double Median(Span<double> values)
+    {
+        if (values.Length == 0)
+        {
+            return 0;
+        }
+
+        values.Sort();
+        var mid = values.Length / 2;
+        return values.Length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    }
+
+    private static string Hours(double hours) =>
+        hours < 1 ? string.Create(CultureInfo.InvariantCulture, $"{hours * 60:0} min") : string.Create(CultureInfo.InvariantCulture, $"{hours:0.#} h");
+
+    private static string Signed(double value) => value.ToString("+0.##;-0.##;0", CultureInfo.InvariantCulture);
+}
