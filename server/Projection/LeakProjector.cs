@@ -82,47 +82,130 @@ public static class LeakProjector
         }
 
         var noise = Math.Max(NoiseFloor, MadToSigma * MedianOf(residuals.Length, i => Math.Abs(residuals[i])));
+        var correlation = LagOneCorrelation(residuals, noise);
         var rise = slope * spanHours;
+        var standardError = SlopeStandardError(bx, 0, bx.Length, noise, correlation);
         var nowHours = (now - t0).TotalHours;
         var recentFrom = FirstAtOrAfter(bx, spanHours * 0.9, minimumTail: 3);
         var recentOffset = MedianOf(bx.Length - recentFrom, i => residuals[recentFrom + i]);
         var level = Math.Max(0, intercept + slope * nowHours + recentOffset);
         var coverage = Math.Clamp(spanHours / 6, 0, 1) * Math.Clamp(run.Count / (3.0 * options.MinSamples), 0, 1);
         var fitted = string.Create(CultureInfo.InvariantCulture,
-            $"{Signed(slope)} fds/h over {Hours(spanHours)} ({run.Count} samples), a rise of {rise:0.#} fds against a noise scale of {noise:0.#}");
+            $"{Signed(slope)} fds/h over {Hours(spanHours)} ({run.Count} samples), a rise of {rise:0.#} fds; noise scale {noise:0.#}, residual correlation {correlation:0.00}, slope {slope / standardError:0.#} standard errors");
 
-        if (slope <= 0 || rise < options.MinRiseFds || rise < options.MinRiseInNoiseScales * noise)
+        if (slope <= 0 || rise < options.MinRiseFds || slope < options.MinSlopeStandardErrors * standardError)
         {
             return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"No significant rise: {fitted} (a leak needs at least {Math.Max(options.MinRiseFds, options.MinRiseInNoiseScales * noise):0.#}).{restartNote}"));
+                    $"No significant rise: {fitted} (a leak needs a rise of {options.MinRiseFds:0.#} fds and {options.MinSlopeStandardErrors:0.#} standard errors).{restartNote}"));
         }
 
-        var q3From = FirstAtOrAfter(bx, spanHours * 0.5, minimumTail: 0);
-        var q4From = FirstAtOrAfter(bx, spanHours * 0.75, minimumTail: 0);
-        if (q4From - q3From < 3 || bx.Length - q4From < 3)
+        var halfFrom = FirstAtOrAfter(bx, spanHours * 0.5, minimumTail: 0);
+        var quarterFrom = FirstAtOrAfter(bx, spanHours * 0.75, minimumTail: 0);
+        if (bx.Length - quarterFrom < 3)
         {
             return new Projection(ProjectionVerdict.InsufficientData, slope, level, null, null, 0, t0, restarts, cadence,
-                $"Too few samples in the second half of the run to tell whether the rise persists: {fitted}.{restartNote}");
+                $"Too few samples in the last quarter of the run to tell whether the rise persists: {fitted}.{restartNote}");
         }
 
-        var q3Slope = TheilSenSlope(bx, by, q3From, q4From);
-        var q4Slope = TheilSenSlope(bx, by, q4From, bx.Length);
-        var persistence = Math.Min(q3Slope, q4Slope) / slope;
-        if (persistence < options.MinRecentSlopeRatio)
+        var (halfSlope, halfError) = SegmentFit(bx, by, halfFrom, bx.Length);
+        var (quarterSlope, quarterError) = SegmentFit(bx, by, quarterFrom, bx.Length);
+        var halfPersists = PersistsCore(halfSlope, halfError, slope, options.MinRecentSlopeRatio);
+        var quarterPersists = PersistsCore(quarterSlope, quarterError, slope, options.MinRecentSlopeRatio);
+        if (!halfPersists || !quarterPersists)
         {
             return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"The rise does not persist: {fitted}, but the third quarter rises {Signed(q3Slope)} and the last quarter {Signed(q4Slope)} fds/h (a step, a stopped leak or a load swing).{restartNote}"));
+                    $"The rise does not persist: {fitted}, but the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h (a stopped leak, a step or a load swing).{restartNote}"));
         }
 
-        var quality = Math.Clamp(rise / noise / (2 * options.MinRiseInNoiseScales), 0, 1)
+        var persistence = Math.Min(halfSlope, quarterSlope) / slope;
+        var quality = Math.Clamp(slope / standardError / (2 * options.MinSlopeStandardErrors), 0, 1)
             * Math.Clamp(persistence, 0, 1)
             * coverage;
         return new Projection(ProjectionVerdict.Leak, slope, level,
             TimeTo(softLimit, level, slope), TimeTo(hardLimit, level, slope), quality, t0, restarts, cadence,
             string.Create(CultureInfo.InvariantCulture,
-                $"Leak: {fitted}; the third and last quarters rise {Signed(q3Slope)} and {Signed(q4Slope)} fds/h.{restartNote}"));
+                $"Leak: {fitted}; the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h.{restartNote}"));
+    }
+
+    /// <summary>The Theil–Sen slope of points [from, to) and its standard error from that segment's own residuals.</summary>
+    private static (double Slope, double Error) SegmentFit(double[] x, double[] y, int from, int to)
+    {
+        var slope = TheilSenSlope(x, y, from, to);
+        var intercept = MedianOf(to - from, i => y[from + i] - slope * x[from + i]);
+        var residuals = new double[to - from];
+        for (var i = 0; i < residuals.Length; i++)
+        {
+            residuals[i] = y[from + i] - (intercept + slope * x[from + i]);
+        }
+
+        var noise = Math.Max(NoiseFloor, MadToSigma * MedianOf(residuals.Length, i => Math.Abs(residuals[i])));
+        return (slope, SlopeStandardError(x, from, to, noise, LagOneCorrelation(residuals, noise)));
+    }
+
+    /// <summary>
+    /// A recent slope persists when it rises and is not significantly (two standard errors) below the given
+    /// fraction of the whole run's slope.
+    /// </summary>
+    private static bool PersistsCore(double recentSlope, double recentError, double slope, double ratio) =>
+        recentSlope > 0 && recentSlope + (2 * recentError) >= ratio * slope;
+
+    /// <summary>
+    /// The standard error of a slope fitted to points [from, to) with the given noise scale, inflated for the
+    /// residuals' lag-one correlation (effective count n(1 − ρ)/(1 + ρ)).
+    /// </summary>
+    private static double SlopeStandardError(double[] x, int from, int to, double noise, double correlation)
+    {
+        var n = to - from;
+        var mean = 0.0;
+        for (var i = from; i < to; i++)
+        {
+            mean += x[i];
+        }
+
+        mean /= n;
+        var sxx = 0.0;
+        for (var i = from; i < to; i++)
+        {
+            sxx += (x[i] - mean) * (x[i] - mean);
+        }
+
+        var effective = Math.Max(2, n * (1 - correlation) / (1 + correlation));
+        return sxx <= 0 ? double.PositiveInfinity : noise / Math.Sqrt(sxx) * Math.Sqrt(n / effective);
+    }
+
+    /// <summary>The lag-one autocorrelation of the residuals, each clipped to three noise scales (so spikes do not decide it), in [0, 0.99].</summary>
+    private static double LagOneCorrelation(double[] residuals, double noise)
+    {
+        if (residuals.Length < 3)
+        {
+            return 0;
+        }
+
+        var clip = 3 * noise;
+        double sum = 0, sumSquares = 0;
+        for (var i = 0; i < residuals.Length; i++)
+        {
+            var r = Math.Clamp(residuals[i], -clip, clip);
+            sum += r;
+            sumSquares += r * r;
+        }
+
+        var mean = sum / residuals.Length;
+        var variance = (sumSquares / residuals.Length) - (mean * mean);
+        if (variance <= 0)
+        {
+            return 0;
+        }
+
+        double lagged = 0;
+        for (var i = 1; i < residuals.Length; i++)
+        {
+            lagged += (Math.Clamp(residuals[i], -clip, clip) - mean) * (Math.Clamp(residuals[i - 1], -clip, clip) - mean);
+        }
+
+        return Math.Clamp(lagged / (residuals.Length - 1) / variance, 0, 0.99);
     }
 
     /// <summary>True when a limit is unlimited (null, negative as stored, or RLIM_INFINITY-sized).</summary>
@@ -224,7 +307,11 @@ public static class LeakProjector
         return TimeSpan.FromTicks((long)MedianOf(restarts.Length - 1, i => (restarts[i + 1] - restarts[i]).Ticks));
     }
 
-    /// <summary>Reduces a long series to at most <paramref name="maxBuckets"/> equal-time buckets of (median time, median value).</summary>
+    /// <summary>
+    /// Reduces a long series to at most <paramref name="maxBuckets"/> equal-time buckets of (median time,
+    /// interquartile mean of the values: the mean of the middle half, as steady as a mean under plain noise and
+    /// as deaf as a median to a spike that covers less than a quarter of the bucket).
+    /// </summary>
     private static (double[] X, double[] Y) Bucket(double[] x, double[] y, int maxBuckets)
     {
         if (x.Length <= maxBuckets)
@@ -247,7 +334,7 @@ public static class LeakProjector
 
             var first = start;
             bx.Add(x[first + ((end - first) / 2)]);
-            by.Add(MedianOf(end - first, i => y[first + i]));
+            by.Add(InterquartileMean(y.AsSpan(first, end - first)));
             start = end;
         }
 
@@ -291,6 +378,20 @@ public static class LeakProjector
         }
 
         return Math.Max(0, Math.Min(index, sortedX.Length - minimumTail));
+    }
+
+    private static double InterquartileMean(ReadOnlySpan<double> values)
+    {
+        var sorted = values.ToArray();
+        Array.Sort(sorted);
+        var drop = sorted.Length / 4;
+        var sum = 0.0;
+        for (var i = drop; i < sorted.Length - drop; i++)
+        {
+            sum += sorted[i];
+        }
+
+        return sum / (sorted.Length - (2 * drop));
     }
 
     private static double MedianOf(int count, Func<int, double> value)

@@ -57,13 +57,13 @@ public sealed record ProjectionOptions
     /// <summary>The level before and after a suspected drop is the median over this window (so a spike is not a restart).</summary>
     public TimeSpan RestartLevelWindow { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>The rise over the run must exceed this many noise scales (MAD of the residuals).</summary>
-    public double MinRiseInNoiseScales { get; init; } = 4;
+    /// <summary>The slope must be this many standard errors above zero (the errors from the residuals' MAD, inflated for their correlation).</summary>
+    public double MinSlopeStandardErrors { get; init; } = 4;
 
     /// <summary>And at least this many fds in absolute terms.</summary>
     public double MinRiseFds { get; init; } = 8;
 
-    /// <summary>The slopes of the last two quarters of the run must each be at least this fraction of the whole run's.</summary>
+    /// <summary>The slopes of the last half and the last quarter of the run must each rise and not be significantly below this fraction of the whole run's.</summary>
     public double MinRecentSlopeRatio { get; init; } = 0.5;
 
     /// <summary>Long runs are reduced to at most this many time buckets (median time, median fds) before the pairwise slopes.</summary>

@@ -1,0 +1,18 @@
+using Fleet.Server.Projection;
+
+namespace Fleet.Projection.Benchmarks;
+
+internal static class Diagnose
+{
+    public static void Run(string familyName, int count, int seed)
+    {
+        var family = Families.All.First(f => f.Name.StartsWith(familyName, StringComparison.Ordinal));
+        var random = new Random(seed);
+        for (var i = 0; i < count; i++)
+        {
+            var s = family.Generate(random);
+            var p = LeakProjector.Project(s.Samples, s.SoftLimit, s.HardLimit, s.Now);
+            Console.WriteLine($"{p.Verdict} true={s.TrueHoursToSoft:0.#} pred={p.TimeToSoftLimit?.TotalHours:0.#} q={p.Quality:0.00} {p.Reason}");
+        }
+    }
+}
