@@ -14,12 +14,13 @@ namespace Fleet.Server.Projection;
 /// <item>The run must span <see cref="ProjectionOptions.MinRunDuration"/> and hold <see cref="ProjectionOptions.MinSamples"/>.</item>
 /// <item>Fit a Theil–Sen line (median of pairwise slopes) to the run; a long run is first reduced to time buckets of
 /// (median time, median fds), which also takes out spikes. The noise scale is 1.4826 × the median absolute residual.</item>
-/// <item>A leak needs a rise over the run of several noise scales and a minimum number of fds (a flat series, a daily
-/// cycle without a trend and a one-off step have a small rise against their scatter), and the slope must persist:
-/// each of the last two quarters of the run must rise at least at half the overall slope (this rejects a step,
-/// a leak that stopped, and a load ramp that turned).</item>
-/// <item>The time to a limit is (limit − current level) / slope, the current level being the line at "now" moved
-/// by the median residual of the most recent points.</item>
+/// <item>A leak needs a slope several standard errors above zero and a minimum rise in fds (a flat series, a daily
+/// cycle without a trend and a one-off step have a slope within a few standard errors of zero; the standard error
+/// counts the residuals' correlation, so a slow swing is not taken for many independent points), and the slope must
+/// persist: the slopes of the last half and the last quarter, each judged by its own noise, must not be
+/// significantly below half the overall slope (this rejects a leak that stopped and a load ramp that turned).</item>
+/// <item>The time to a limit is (limit − current level) / slope, the current level being the line at "now" (not
+/// the last reading, which carries the noise).</item>
 /// </list>
 /// </remarks>
 public static class LeakProjector
@@ -86,9 +87,7 @@ public static class LeakProjector
         var rise = slope * spanHours;
         var standardError = SlopeStandardError(bx, 0, bx.Length, noise, correlation);
         var nowHours = (now - t0).TotalHours;
-        var recentFrom = FirstAtOrAfter(bx, spanHours * 0.9, minimumTail: 3);
-        var recentOffset = MedianOf(bx.Length - recentFrom, i => residuals[recentFrom + i]);
-        var level = Math.Max(0, intercept + slope * nowHours + recentOffset);
+        var level = Math.Max(0, intercept + slope * nowHours);
         var coverage = Math.Clamp(spanHours / 6, 0, 1) * Math.Clamp(run.Count / (3.0 * options.MinSamples), 0, 1);
         var fitted = string.Create(CultureInfo.InvariantCulture,
             $"{Signed(slope)} fds/h over {Hours(spanHours)} ({run.Count} samples), a rise of {rise:0.#} fds; noise scale {noise:0.#}, residual correlation {correlation:0.00}, slope {slope / standardError:0.#} standard errors");
@@ -149,7 +148,7 @@ public static class LeakProjector
     /// fraction of the whole run's slope.
     /// </summary>
     private static bool PersistsCore(double recentSlope, double recentError, double slope, double ratio) =>
-        recentSlope > 0 && recentSlope + (2 * recentError) >= ratio * slope;
+        recentSlope + (2 * recentError) >= ratio * slope;
 
     /// <summary>
     /// The standard error of a slope fitted to points [from, to) with the given noise scale, inflated for the

@@ -22,10 +22,12 @@ public enum ProjectionVerdict
 /// <summary>The projector's answer for one series.</summary>
 /// <param name="Verdict">Leak, no leak, or not enough data.</param>
 /// <param name="SlopePerHour">The robust slope of the current run, fds per hour (0 when not fitted).</param>
-/// <param name="CurrentLevel">The fds the fit puts at "now" (the line moved by the recent residuals).</param>
+/// <param name="CurrentLevel">The fds the fitted line puts at "now".</param>
 /// <param name="TimeToSoftLimit">Time from "now" until the soft limit at that slope; null unless a leak and the limit is finite.</param>
 /// <param name="TimeToHardLimit">The same for the hard limit.</param>
-/// <param name="Quality">Confidence in the fitted trend in [0,1]: signal against noise, persistence, and coverage.</param>
+/// <param name="Quality">In [0,1]. For a leak: the slope's significance, its persistence and the run's coverage
+/// (6 h and 60 samples count fully), multiplied; for no leak: the coverage alone (how much data the verdict rests on);
+/// 0 for insufficient data.</param>
 /// <param name="RunStart">The first sample of the fitted run (after the last restart); null for an empty series.</param>
 /// <param name="Restarts">Times of the restarts found, oldest first.</param>
 /// <param name="RestartCadence">Median interval between restarts when they repeat (at least two found).</param>

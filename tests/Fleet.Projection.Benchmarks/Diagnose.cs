@@ -12,6 +12,11 @@ internal static class Diagnose
         {
             var s = family.Generate(random);
             var p = LeakProjector.Project(s.Samples, s.SoftLimit, s.HardLimit, s.Now);
+            if ((p.TimeToSoftLimit is not null) == (s.TrueHoursToSoft is not null))
+            {
+                continue;
+            }
+
             Console.WriteLine($"{p.Verdict} true={s.TrueHoursToSoft:0.#} pred={p.TimeToSoftLimit?.TotalHours:0.#} q={p.Quality:0.00} {p.Reason}");
         }
     }

@@ -36,6 +36,13 @@ internal sealed class Score
 
     public double Median() => Percentile(0.5);
 
+    /// <summary>The median error over the leaking series that were given a time.</summary>
+    public double HitsMedian()
+    {
+        var hits = _errors.Where(double.IsFinite).Order().ToArray();
+        return hits.Length == 0 ? double.NaN : hits[hits.Length / 2];
+    }
+
     public double Percentile(double p)
     {
         if (_errors.Count == 0)
