@@ -66,8 +66,16 @@ internal sealed class FamilyResult(Family family)
 
     public Score Significant { get; } = new();
 
+    /// <summary>The plain baseline's errors on the leaking series Fleet gave a time for (the same series as Fleet's hits).</summary>
+    public Score PlainOnFleetHits { get; } = new();
+
     public void Add(double? trueHours, double? fleet, double? plain, double? significant)
     {
+        if (trueHours is not null && fleet is not null)
+        {
+            PlainOnFleetHits.Add(trueHours, plain);
+        }
+
         Fleet.Add(trueHours, fleet);
         Plain.Add(trueHours, plain);
         Significant.Add(trueHours, significant);

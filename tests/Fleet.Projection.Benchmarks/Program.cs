@@ -53,23 +53,23 @@ foreach (var family in Families.All)
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"Leak projection accuracy: {seriesPerFamily} series per family, seed {seed}, windows 6-24 h (daily cycle 24-36 h), samples every 10 s or 1 min."));
 Console.WriteLine("Time to the soft limit; truth = when the noise-free line reaches it. MdAPE = median absolute percentage error,");
-Console.WriteLine("a missed leak counting as infinite; miss = no time given; hits MdAPE = over the series Fleet gave a time for.");
+Console.WriteLine("a missed leak counting as infinite; miss = no time given; hits MdAPE = over the series Fleet gave a time for; OLS same = OLS over those same series.");
 Console.WriteLine("Fleet better: leaking, a lower MdAPE than both baselines; no leak, no false projection or fewer than both.");
 Console.WriteLine("Baselines: least squares over the window; 'OLS' projects on any positive slope, 'OLS t>=3' needs the slope 3 standard errors above 0.");
 Console.WriteLine();
-Console.WriteLine($"{"Leaking family",-34} {"Fleet MdAPE",11} {"P90",7} {"miss",6} {"hits MdAPE",10} | {"OLS MdAPE",9} {"miss",6} | {"OLS t>=3",9} {"miss",6} | Fleet better");
+Console.WriteLine($"{"Leaking family",-34} {"Fleet MdAPE",11} {"P90",7} {"miss",6} {"hits MdAPE",10} {"OLS same",8} | {"OLS MdAPE",9} {"miss",6} | {"OLS t>=3",9} {"miss",6} | Fleet better");
 foreach (var r in results.Where(r => r.Family.Leaks))
 {
-    Console.WriteLine($"{r.Family.Name,-34} {Pct(r.Fleet.Median()),11} {Pct(r.Fleet.Percentile(0.9)),7} {Pct(r.Fleet.MissRate),6} {Pct(r.Fleet.HitsMedian()),10} | " +
+    Console.WriteLine($"{r.Family.Name,-34} {Pct(r.Fleet.Median()),11} {Pct(r.Fleet.Percentile(0.9)),7} {Pct(r.Fleet.MissRate),6} {Pct(r.Fleet.HitsMedian()),10} {Pct(r.PlainOnFleetHits.Median()),8} | " +
         $"{Pct(r.Plain.Median()),9} {Pct(r.Plain.MissRate),6} | {Pct(r.Significant.Median()),9} {Pct(r.Significant.MissRate),6} | {YesNo(r.FleetBeatsBaselines)}");
 }
 
 Console.WriteLine();
-Console.WriteLine($"{"No-leak family",-34} {"Fleet false",11} {"",7} {"",6} {"",10} | {"OLS false",9} {"",6} | {"OLS t>=3",9} {"",6} | Fleet better");
+Console.WriteLine($"{"No-leak family",-34} {"Fleet false",11} {"",7} {"",6} {"",10} {"",8} | {"OLS false",9} {"",6} | {"OLS t>=3",9} {"",6} | Fleet better");
 foreach (var r in results.Where(r => !r.Family.Leaks))
 {
     var note = r.Family.InVerdict ? "" : "  (known limit, not in the verdict)";
-    Console.WriteLine($"{r.Family.Name,-34} {Pct(r.Fleet.FalseRate),11} {"",7} {"",6} {"",10} | {Pct(r.Plain.FalseRate),9} {"",6} | {Pct(r.Significant.FalseRate),9} {"",6} | {YesNo(r.FleetBeatsBaselines)}{note}");
+    Console.WriteLine($"{r.Family.Name,-34} {Pct(r.Fleet.FalseRate),11} {"",7} {"",6} {"",10} {"",8} | {Pct(r.Plain.FalseRate),9} {"",6} | {Pct(r.Significant.FalseRate),9} {"",6} | {YesNo(r.FleetBeatsBaselines)}{note}");
 }
 
 var scored = results.Where(r => r.Family.InVerdict).ToList();
