@@ -17,8 +17,9 @@ namespace Fleet.Server.Projection;
 /// <item>A leak needs a slope several standard errors above zero and a minimum rise in fds (a flat series, a daily
 /// cycle without a trend and a one-off step have a slope within a few standard errors of zero; the standard error
 /// counts the residuals' correlation, so a slow swing is not taken for many independent points), and the slope must
-/// persist: the slopes of the last half and the last quarter, each judged by its own noise, must not be
-/// significantly below half the overall slope (this rejects a leak that stopped and a load ramp that turned).</item>
+/// persist: the last half must rise at 40% of the overall slope at least, and the slopes of the last half and the
+/// last quarter, each judged by its own noise, must not be significantly below half the overall slope (this
+/// rejects a leak that stopped and a load ramp that turned).</item>
 /// <item>The time to a limit is (limit − current level) / slope, the current level being the line at "now" (not
 /// the last reading, which carries the noise).</item>
 /// </list>
@@ -109,7 +110,7 @@ public static class LeakProjector
 
         var (halfSlope, halfError) = SegmentFit(bx, by, halfFrom, bx.Length);
         var (quarterSlope, quarterError) = SegmentFit(bx, by, quarterFrom, bx.Length);
-        var halfPersists = PersistsCore(halfSlope, halfError, slope, options.MinRecentSlopeRatio);
+        var halfPersists = halfSlope >= options.MinHalfSlopeRatio * slope && PersistsCore(halfSlope, halfError, slope, options.MinRecentSlopeRatio);
         var quarterPersists = PersistsCore(quarterSlope, quarterError, slope, options.MinRecentSlopeRatio);
         if (!halfPersists || !quarterPersists)
         {

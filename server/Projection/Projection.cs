@@ -68,6 +68,9 @@ public sealed record ProjectionOptions
     /// <summary>The slopes of the last half and the last quarter of the run must each rise and not be significantly below this fraction of the whole run's.</summary>
     public double MinRecentSlopeRatio { get; init; } = 0.5;
 
+    /// <summary>And the last half of the run must rise at least at this fraction of the whole run's slope (as measured, without allowance for noise).</summary>
+    public double MinHalfSlopeRatio { get; init; } = 0.4;
+
     /// <summary>Long runs are reduced to at most this many time buckets (median time, median fds) before the pairwise slopes.</summary>
     public int MaxBuckets { get; init; } = 240;
 }
