@@ -2,6 +2,7 @@ using Fleet.Server.Projection;
 
 namespace Fleet.Projection.Benchmarks;
 
+/// <summary>Prints the series of one family where Fleet's answer is of the wrong kind, with the projector's reason.</summary>
 internal static class Diagnose
 {
     public static void Run(string familyName, int count, int seed)
