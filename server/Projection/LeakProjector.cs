@@ -17,9 +17,9 @@ namespace Fleet.Server.Projection;
 /// <item>A leak needs a slope several standard errors above zero and a minimum rise in fds (a flat series, a daily
 /// cycle without a trend and a one-off step have a slope within a few standard errors of zero; the standard error
 /// counts the residuals' correlation, so a slow swing is not taken for many independent points), and the slope must
-/// persist: the last half must rise at 40% of the overall slope at least, and the slopes of the last half and the
-/// last quarter, each judged by its own noise, must not be significantly below half the overall slope (this
-/// rejects a leak that stopped and a load ramp that turned).</item>
+/// persist: the last half must rise at 40% of the first half's slope at least, and the slopes of the last half and
+/// of the last quarter, each judged by its own noise, must not be significantly below half the slope of the part of
+/// the run before them (this rejects a leak that stopped and a load ramp that turned).</item>
 /// <item>The time to a limit is (limit − current level) / slope, the current level being the line at "now" (not
 /// the last reading, which carries the noise).</item>
 /// </list>
@@ -110,8 +110,13 @@ public static class LeakProjector
 
         var (halfSlope, halfError) = SegmentFit(bx, by, halfFrom, bx.Length);
         var (quarterSlope, quarterError) = SegmentFit(bx, by, quarterFrom, bx.Length);
-        var halfPersists = halfSlope >= options.MinHalfSlopeRatio * slope && PersistsCore(halfSlope, halfError, slope, options.MinRecentSlopeRatio);
-        var quarterPersists = PersistsCore(quarterSlope, quarterError, slope, options.MinRecentSlopeRatio);
+        // Each recent part is compared with the part before it, not with the whole run, whose slope a stop
+        // in the recent part has already pulled down.
+        var beforeHalf = TheilSenSlope(bx, by, 0, halfFrom);
+        var beforeQuarter = TheilSenSlope(bx, by, 0, quarterFrom);
+        var halfPersists = halfSlope >= options.MinHalfSlopeRatio * beforeHalf
+            && PersistsCore(halfSlope, halfError, beforeHalf, options.MinRecentSlopeRatio);
+        var quarterPersists = PersistsCore(quarterSlope, quarterError, beforeQuarter, options.MinRecentSlopeRatio);
         if (!halfPersists || !quarterPersists)
         {
             return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
@@ -119,7 +124,7 @@ public static class LeakProjector
                     $"The rise does not persist: {fitted}, but the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h (a stopped leak, a step or a load swing).{restartNote}"));
         }
 
-        var persistence = Math.Min(halfSlope, quarterSlope) / slope;
+        var persistence = Math.Min(halfSlope / Math.Max(beforeHalf, slope), quarterSlope / Math.Max(beforeQuarter, slope));
         var quality = Math.Clamp(slope / standardError / (2 * options.MinSlopeStandardErrors), 0, 1)
             * Math.Clamp(persistence, 0, 1)
             * coverage;

@@ -65,10 +65,10 @@ public sealed record ProjectionOptions
     /// <summary>And at least this many fds in absolute terms.</summary>
     public double MinRiseFds { get; init; } = 8;
 
-    /// <summary>The slopes of the last half and the last quarter of the run must each rise and not be significantly below this fraction of the whole run's.</summary>
+    /// <summary>The slopes of the last half and of the last quarter of the run must not be significantly (two standard errors) below this fraction of the slope of the part before them.</summary>
     public double MinRecentSlopeRatio { get; init; } = 0.5;
 
-    /// <summary>And the last half of the run must rise at least at this fraction of the whole run's slope (as measured, without allowance for noise).</summary>
+    /// <summary>And the last half of the run must rise at least at this fraction of the first half's slope (as measured, without allowance for noise).</summary>
     public double MinHalfSlopeRatio { get; init; } = 0.4;
 
     /// <summary>Long runs are reduced to at most this many time buckets (median time, median fds) before the pairwise slopes.</summary>
