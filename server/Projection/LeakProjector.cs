@@ -121,7 +121,7 @@ public static class LeakProjector
         {
             return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"The rise does not persist: {fitted}, but the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h (a stopped leak, a step or a load swing).{restartNote}"));
+                    $"The rise does not persist: {fitted}; but the last half rises {Signed(halfSlope)} fds/h against {Signed(beforeHalf)} before it, and the last quarter {Signed(quarterSlope)} against {Signed(beforeQuarter)} before it (a stopped leak or a load swing).{restartNote}"));
         }
 
         var persistence = Math.Min(halfSlope / Math.Max(beforeHalf, slope), quarterSlope / Math.Max(beforeQuarter, slope));
