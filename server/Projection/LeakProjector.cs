@@ -9,8 +9,9 @@ namespace Fleet.Server.Projection;
 /// <remarks>
 /// The steps, each one a check a person can redo on the chart:
 /// <list type="number">
-/// <item>Cut the series at restarts (the process start time changes, or the fds drop sharply to below half of the
-/// level just before, after having risen) and keep only the current run.</item>
+/// <item>Cut the series at restarts (the process start time changes, or the fds, after having risen, drop at once
+/// to below half of the level just before, or by many times the reading-to-reading noise back to less than half of
+/// their rise in the run) and keep only the current run.</item>
 /// <item>The run must span <see cref="ProjectionOptions.MinRunDuration"/> and hold <see cref="ProjectionOptions.MinSamples"/>.</item>
 /// <item>Fit a Theil–Sen line (median of pairwise slopes) to the run; a long run is first reduced to time buckets of
 /// (median time, median fds), which also takes out spikes. The noise scale is 1.4826 × the median absolute residual.</item>
@@ -232,6 +233,10 @@ public static class LeakProjector
     {
         var restarts = new List<int>();
         var runStart = 0;
+        // The reading-to-reading noise (robust standard deviation of one reading, from consecutive differences); a
+        // restart that does not halve the fds must drop by several of it at once.
+        var sharp = s.Length < 2 ? double.PositiveInfinity
+            : options.RestartDropInNoiseScales * Math.Max(NoiseFloor, MadToSigma / Math.Sqrt(2) * MedianOf(s.Length - 1, i => Math.Abs(s[i + 1].OpenFds - s[i].OpenFds)));
         for (var j = 1; j < s.Length; j++)
         {
             if (s[j].ProcessStart is { } started && s[j - 1].ProcessStart is { } before && started != before)
@@ -241,8 +246,11 @@ public static class LeakProjector
                 continue;
             }
 
-            // Cheap test first: a sharp drop between two consecutive readings.
-            if (s[j].OpenFds >= options.RestartDropFraction * s[j - 1].OpenFds)
+            // Cheap test first: a sharp drop between two consecutive readings, to below half, or by far more than
+            // the reading-to-reading noise.
+            var drop = s[j - 1].OpenFds - s[j].OpenFds;
+            var halved = s[j].OpenFds < options.RestartDropFraction * s[j - 1].OpenFds;
+            if (!halved && drop < sharp)
             {
                 continue;
             }
@@ -256,9 +264,11 @@ public static class LeakProjector
             }
 
             var startLevel = WindowMedian(s, runStart, j, s[runStart].Time + options.RestartLevelWindow, before: false) ?? preLevel;
-            if (postLevel < options.RestartDropFraction * preLevel
-                && preLevel - postLevel >= options.MinRiseFds
-                && preLevel - startLevel >= options.MinRiseFds)
+            var roseInRun = preLevel - startLevel >= options.MinRiseFds;
+            var fellBelowHalf = postLevel < options.RestartDropFraction * preLevel && preLevel - postLevel >= options.MinRiseFds;
+            var gaveBackTheRise = preLevel - postLevel >= Math.Max(options.MinRiseFds, sharp)
+                && postLevel - startLevel <= options.RestartDropFraction * (preLevel - startLevel);
+            if (roseInRun && (fellBelowHalf || gaveBackTheRise))
             {
                 restarts.Add(j);
                 runStart = j;

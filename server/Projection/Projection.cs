@@ -56,6 +56,9 @@ public sealed record ProjectionOptions
     /// <summary>A restart is a sharp drop to below this fraction of the level just before it.</summary>
     public double RestartDropFraction { get; init; } = 0.5;
 
+    /// <summary>Or a restart is a drop, between two readings, by this many times the reading-to-reading noise that gives back at least half of the rise since the run started.</summary>
+    public double RestartDropInNoiseScales { get; init; } = 8;
+
     /// <summary>The level before and after a suspected drop is the median over this window (so a spike is not a restart).</summary>
     public TimeSpan RestartLevelWindow { get; init; } = TimeSpan.FromMinutes(10);
 

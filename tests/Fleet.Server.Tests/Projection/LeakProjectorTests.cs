@@ -69,6 +69,34 @@ public sealed class LeakProjectorTests
     }
 
     [Fact]
+    public void ShallowSawTooth_IsCutAtItsDropsThoughTheyDoNotHalveTheFds()
+    {
+        // 400 fds rising 20/h, restarted every 4 h: each drop (480 -> 400) is far above the noise but not a halving.
+        var noise = new Random(6);
+        var samples = Series(19, TimeSpan.FromMinutes(1), h => 400 + (20 * (h % 4)) + (2 * Gauss(noise)));
+
+        var p = LeakProjector.Project(samples, 2000, 4000, samples[^1].Time);
+
+        Assert.Equal([Start.AddHours(4), Start.AddHours(8), Start.AddHours(12), Start.AddHours(16)], p.Restarts);
+        Assert.InRange(p.RestartCadence!.Value.TotalMinutes, 239, 241);
+        Assert.Equal(ProjectionVerdict.Leak, p.Verdict);
+        Assert.InRange(p.SlopePerHour, 18, 22);
+    }
+
+    [Fact]
+    public void DropBackToTheRunStartLevelAfterALoadBurst_IsNotARestartWhenGradual()
+    {
+        // A load wave rises from 300 to 700 and falls back over 3 h each: no reading-to-reading drop stands out.
+        var noise = new Random(7);
+        var samples = Series(12, TimeSpan.FromMinutes(1), h => 500 - (200 * Math.Cos(2 * Math.PI * h / 6)) + (3 * Gauss(noise)));
+
+        var p = LeakProjector.Project(samples, 2000, 4000, samples[^1].Time);
+
+        Assert.Empty(p.Restarts);
+        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+    }
+
+    [Fact]
     public void Spikes_DoNotMoveTheEstimateNorCountAsRestarts()
     {
         // The same leak as above, with bursts of 3 readings at ten times the level, and a dip to a tenth, every 40 min.
