@@ -1,0 +1,79 @@
+namespace Fleet.Server.Projection;
+
+/// <summary>One reading of a process's (or a service instance's) open fds.</summary>
+/// <param name="Time">When the agent read it.</param>
+/// <param name="OpenFds">Open file descriptors at that time.</param>
+/// <param name="ProcessStart">The process's start time when known: a change marks a restart.</param>
+public readonly record struct FdSample(DateTimeOffset Time, long OpenFds, DateTimeOffset? ProcessStart = null);
+
+/// <summary>What the projector concluded about a series.</summary>
+public enum ProjectionVerdict
+{
+    /// <summary>The current run is long enough, and no persistent, significant rise was found.</summary>
+    NoLeak,
+
+    /// <summary>The fds rise steadily and persistently: a time to the limits is given.</summary>
+    Leak,
+
+    /// <summary>The current run is too short or has too few samples to judge.</summary>
+    InsufficientData,
+}
+
+/// <summary>The projector's answer for one series.</summary>
+/// <param name="Verdict">Leak, no leak, or not enough data.</param>
+/// <param name="SlopePerHour">The robust slope of the current run, fds per hour (0 when not fitted).</param>
+/// <param name="CurrentLevel">The fds the fitted line puts at "now".</param>
+/// <param name="TimeToSoftLimit">Time from "now" until the soft limit at that slope; null unless a leak and the limit is finite.</param>
+/// <param name="TimeToHardLimit">The same for the hard limit.</param>
+/// <param name="Quality">In [0,1]. For a leak: the slope's significance, its persistence and the run's coverage
+/// (6 h and 60 samples count fully), multiplied; for no leak: the coverage alone (how much data the verdict rests on);
+/// 0 for insufficient data.</param>
+/// <param name="RunStart">The first sample of the fitted run (after the last restart); null for an empty series.</param>
+/// <param name="Restarts">Times of the restarts found, oldest first.</param>
+/// <param name="RestartCadence">Median interval between restarts when they repeat (at least two found).</param>
+/// <param name="Reason">Why the verdict, in one sentence a person can check against the chart.</param>
+public sealed record Projection(
+    ProjectionVerdict Verdict,
+    double SlopePerHour,
+    double CurrentLevel,
+    TimeSpan? TimeToSoftLimit,
+    TimeSpan? TimeToHardLimit,
+    double Quality,
+    DateTimeOffset? RunStart,
+    IReadOnlyList<DateTimeOffset> Restarts,
+    TimeSpan? RestartCadence,
+    string Reason);
+
+/// <summary>The projector's thresholds; the defaults are what the accuracy harness was tuned with.</summary>
+public sealed record ProjectionOptions
+{
+    /// <summary>The fitted run must span at least this long.</summary>
+    public TimeSpan MinRunDuration { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The fitted run must hold at least this many samples.</summary>
+    public int MinSamples { get; init; } = 20;
+
+    /// <summary>A restart is a sharp drop to below this fraction of the level just before it.</summary>
+    public double RestartDropFraction { get; init; } = 0.5;
+
+    /// <summary>Or a restart is a drop, between two readings, by this many times the reading-to-reading noise that gives back at least half of the rise since the run started.</summary>
+    public double RestartDropInNoiseScales { get; init; } = 8;
+
+    /// <summary>The level before and after a suspected drop is the median over this window (so a spike is not a restart).</summary>
+    public TimeSpan RestartLevelWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The slope must be this many standard errors above zero (the errors from the residuals' MAD, inflated for their correlation).</summary>
+    public double MinSlopeStandardErrors { get; init; } = 4;
+
+    /// <summary>And at least this many fds in absolute terms.</summary>
+    public double MinRiseFds { get; init; } = 8;
+
+    /// <summary>The slopes of the last half and of the last quarter of the run must not be significantly (two standard errors) below this fraction of the slope of the part before them.</summary>
+    public double MinRecentSlopeRatio { get; init; } = 0.5;
+
+    /// <summary>And the last half of the run must rise at least at this fraction of the first half's slope (as measured, without allowance for noise).</summary>
+    public double MinHalfSlopeRatio { get; init; } = 0.4;
+
+    /// <summary>Long runs are reduced to at most this many time buckets (median time, median fds) before the pairwise slopes.</summary>
+    public int MaxBuckets { get; init; } = 240;
+}
