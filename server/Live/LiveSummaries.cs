@@ -1,4 +1,5 @@
 using Fleet.Contracts.V1;
+using Fleet.Server.Storage.Series;
 using Fleet.Web.Data;
 
 namespace Fleet.Server.Live;
@@ -14,15 +15,10 @@ public static class LiveSummaries
         ArgumentNullException.ThrowIfNull(snapshot);
         var services = new List<LiveService>(snapshot.Services.Count);
         ulong openFds = 0, closeWait = 0;
-        Service? worst = null;
         foreach (var s in snapshot.Services)
         {
             openFds += s.OpenFds;
             closeWait += s.Tcp?.CloseWait ?? 0;
-            if (worst is null || s.WorstSoftLimitPercent > worst.WorstSoftLimitPercent)
-            {
-                worst = s;
-            }
             services.Add(new LiveService(
                 s.Name,
                 (int)Math.Min(s.ProcessCount, int.MaxValue),
@@ -38,8 +34,9 @@ public static class LiveSummaries
         }
         closeWait += snapshot.UnownedTcp?.CloseWait ?? 0;
         var system = snapshot.System ?? new SystemFigures();
-        ulong headroom = worst is null || worst.WorstNofileSoft == 0 ? 0
-            : worst.WorstNofileSoft > worst.WorstOpenFds ? worst.WorstNofileSoft - worst.WorstOpenFds : 0;
+        // The same worst service and headroom as storage keeps in host_samples, so a live row matches a reloaded one.
+        var worst = SnapshotFigures.WorstService(snapshot);
+        ulong headroom = worst is null ? 0 : (ulong)SnapshotFigures.HeadroomFds(worst, snapshot.System);
         ulong portRange = system.EphemeralPortHigh >= system.EphemeralPortLow && system.EphemeralPortHigh > 0
             ? system.EphemeralPortHigh - (ulong)system.EphemeralPortLow + 1 : 0;
         var host = new LiveHost(

@@ -16,6 +16,7 @@ public sealed class LiveSummariesTests
         snapshot.Services.Add(new Service
         {
             Name = "db",
+            ProcessCount = 1,
             OpenFds = 900,
             Tcp = new TcpStates { CloseWait = 5 },
             WorstPid = 7,
@@ -35,6 +36,22 @@ public sealed class LiveSummariesTests
         Assert.Equal(60_999ul - 32_768 + 1, summary.Host.EphemeralPortRange);
         Assert.Equal(StoredAt.AddSeconds(-1), summary.Host.CollectedAt);
         Assert.Equal(["app", "db"], summary.Services.Select(s => s.Name));
+    }
+
+    [Fact]
+    public void Summarize_JudgesWorstServiceAndHeadroomAsStorageDoes_SkippingUnreadableServicesAndUsingNrOpenWhenUnlimited()
+    {
+        var snapshot = TestSnapshots.Valid(3, StoredAt.AddSeconds(-1));
+        snapshot.Services.Clear();
+        // All its processes unreadable: its figures are not known, so it is never the worst.
+        snapshot.Services.Add(new Service { Name = "hidden", ProcessCount = 2, UnreadableProcessCount = 2, WorstSoftLimitPercent = 99, WorstOpenFds = 990, WorstNofileSoft = 1000 });
+        // Unlimited soft limit: the headroom runs to fs.nr_open.
+        snapshot.Services.Add(new Service { Name = "unbounded", ProcessCount = 1, WorstSoftLimitPercent = 0, WorstOpenFds = 48_576, WorstNofileSoft = ulong.MaxValue });
+
+        var summary = LiveSummaries.Summarize(snapshot, "web-1", StoredAt);
+
+        Assert.Equal("unbounded", summary.Host.WorstService);
+        Assert.Equal(snapshot.System.NrOpen - 48_576, summary.Host.WorstHeadroomFds);
     }
 
     [Fact]
