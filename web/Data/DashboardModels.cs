@@ -8,6 +8,13 @@ public enum HostStatus
     Offline,
 }
 
+/// <summary>Fds a process may still open before its soft limit: 0 when over it, the most there is when the limit is unlimited or unknown (0).</summary>
+public static class Headroom
+{
+    public static ulong Fds(ulong openFds, ulong softLimit) =>
+        softLimit == 0 ? ulong.MaxValue : softLimit > openFds ? softLimit - openFds : 0;
+}
+
 public static class HostStatusRule
 {
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(15);
@@ -76,7 +83,7 @@ public sealed record InstanceRisk(
     ulong CloseWait)
 {
     /// <summary>Fds left before the worst process reaches its soft limit (0 when over it; max when unlimited).</summary>
-    public ulong HeadroomFds => WorstSoftLimit == 0 ? ulong.MaxValue : WorstSoftLimit > WorstOpenFds ? WorstSoftLimit - WorstOpenFds : 0;
+    public ulong HeadroomFds => Headroom.Fds(WorstOpenFds, WorstSoftLimit);
 }
 
 // ---- Host page ----
@@ -123,7 +130,7 @@ public sealed record ServiceRow(
     double WorstSoftLimitPercent,
     TcpStateCounts Tcp)
 {
-    public ulong HeadroomFds => WorstSoftLimit == 0 ? ulong.MaxValue : WorstSoftLimit > WorstOpenFds ? WorstSoftLimit - WorstOpenFds : 0;
+    public ulong HeadroomFds => Headroom.Fds(WorstOpenFds, WorstSoftLimit);
 }
 
 /// <summary>Fds by main type (pipe = pipe + fifo; socket other = netlink and the rest; anon inode = epoll, eventfd, timerfd, signalfd, inotify...; other = devices, memfd...).</summary>
