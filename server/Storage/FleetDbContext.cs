@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Design;
 namespace Fleet.Server.Storage;
 
 /// <summary>
-/// The relational model (hosts, agents, service instances, enrollment tokens, settings). The time series are
+/// The relational model (hosts, agents, service instances, enrollment tokens, settings, the audit log). The time series are
 /// not in the model: they are partitioned tables made by the migrations with SQL and written with binary COPY.
 /// </summary>
 public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : DbContext(options)
@@ -19,6 +19,8 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
     public DbSet<EnrollmentTokenEntity> EnrollmentTokens => Set<EnrollmentTokenEntity>();
 
     public DbSet<SettingEntity> Settings => Set<SettingEntity>();
+
+    public DbSet<AuditEntryEntity> AuditLog => Set<AuditEntryEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly, t => t.Namespace == typeof(Configurations.HostConfiguration).Namespace);
