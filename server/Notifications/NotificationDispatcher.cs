@@ -29,11 +29,6 @@ public sealed partial class NotificationDispatcher(
 
     private readonly NotificationOptions _options = options.Value;
 
-    /// <summary>Rounds completed (found nothing or sent some), for tests that wait for the loop to have run.</summary>
-    public long Rounds => Interlocked.Read(ref _rounds);
-
-    private long _rounds;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         int failures = 0;
@@ -60,7 +55,6 @@ public sealed partial class NotificationDispatcher(
                 wait = TimeSpan.FromTicks(Math.Min(_options.PollInterval.Ticks * (1L << Math.Min(failures, 5)), TimeSpan.FromMinutes(1).Ticks));
                 LogRoundFailed(logger, ex, failures, wait);
             }
-            Interlocked.Increment(ref _rounds);
             if (wait > TimeSpan.Zero)
             {
                 try
@@ -278,7 +272,7 @@ public sealed partial class NotificationDispatcher(
     [LoggerMessage(Level = LogLevel.Information, Message = "Notification {DeliveryId} delivered to channel {Channel} (attempt {Attempt}, HTTP {Status})")]
     private static partial void LogDelivered(ILogger logger, long deliveryId, string channel, int attempt, int? status);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Notification {DeliveryId} to channel {Channel} failed (attempt {Attempt}): {Error}; next attempt {NextAttempt} (none: given up)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Notification {DeliveryId} to channel {Channel} failed (attempt {Attempt}): {Error}; next attempt at {NextAttempt} (empty: not retried)")]
     private static partial void LogAttemptFailed(ILogger logger, long deliveryId, string channel, int attempt, string? error, DateTimeOffset? nextAttempt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Notification dispatch round failed ({Failures} in a row); trying again in {Wait}")]
