@@ -27,7 +27,10 @@ public sealed partial class NotificationDispatcher(
     public const string HttpClientName = "Fleet.Notifications";
     private const int MaxBodyInError = 200;
 
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+
     private readonly NotificationOptions _options = options.Value;
+    private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,6 +41,11 @@ public sealed partial class NotificationDispatcher(
             try
             {
                 int claimed = await RunOnceAsync(stoppingToken);
+                if (clock.GetUtcNow() - _lastPrune >= PruneEvery)
+                {
+                    await PruneAsync(stoppingToken);
+                    _lastPrune = clock.GetUtcNow();
+                }
                 failures = 0;
                 if (claimed >= _options.BatchSize)
                 {
@@ -82,6 +90,21 @@ public sealed partial class NotificationDispatcher(
             new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = ct },
             async (claim, token) => await SendAsync(claim, token));
         return claimed.Count;
+    }
+
+    /// <summary>Removes delivered and failed deliveries created before the retention period; returns how many.</summary>
+    public async Task<int> PruneAsync(CancellationToken ct)
+    {
+        var before = clock.GetUtcNow() - _options.Retention;
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        int removed = await db.NotificationDeliveries
+            .Where(d => d.Status != DeliveryStatus.Pending && d.CreatedAt < before)
+            .ExecuteDeleteAsync(ct);
+        if (removed > 0)
+        {
+            LogPruned(logger, removed, before);
+        }
+        return removed;
     }
 
     /// <summary>
@@ -274,6 +297,9 @@ public sealed partial class NotificationDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Notification {DeliveryId} to channel {Channel} failed (attempt {Attempt}): {Error}; next attempt at {NextAttempt} (empty: not retried)")]
     private static partial void LogAttemptFailed(ILogger logger, long deliveryId, string channel, int attempt, string? error, DateTimeOffset? nextAttempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} finished notification deliveries created before {Before}")]
+    private static partial void LogPruned(ILogger logger, int count, DateTimeOffset before);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Notification dispatch round failed ({Failures} in a row); trying again in {Wait}")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception, int failures, TimeSpan wait);

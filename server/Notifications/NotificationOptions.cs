@@ -35,6 +35,9 @@ public sealed class NotificationOptions
     /// <summary>Requests in flight at once.</summary>
     public int Concurrency { get; set; } = 4;
 
+    /// <summary>Delivered and failed deliveries older than this leave the log (checked hourly); pending ones stay.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>One request's timeout.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -107,6 +110,10 @@ internal sealed class ValidateNotificationOptions : IValidateOptions<Notificatio
         if (options.RequestTimeout <= TimeSpan.Zero || options.RequestTimeout > TimeSpan.FromMinutes(5))
         {
             errors.Add($"{NotificationOptions.Section}:RequestTimeout: above 0 and at most 00:05:00 (got {options.RequestTimeout})");
+        }
+        if (options.Retention < TimeSpan.FromHours(1) || options.Retention > TimeSpan.FromDays(3650))
+        {
+            errors.Add($"{NotificationOptions.Section}:Retention: between 01:00:00 and 3650.00:00:00 (got {options.Retention})");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -257,3 +257,67 @@ public sealed class NotificationDispatchTests
         Assert.Equal(9, NotificationDispatcher.Backoff(1, options, random: 0.5).TotalSeconds, 9);
     }
 }
+
+public sealed class NotificationDispatchEdgeTests
+{
+    private static readonly DateTimeOffset T0 = NotificationHarness.Start;
+
+    [Fact]
+    public async Task ReceiverThatNeverAnswers_TimesOutAndIsRetried()
+    {
+        await using var h = await NotificationHarness.StartAsync(new() { ["RequestTimeout"] = "00:00:00.500" });
+        await using var listener = await RecordingListener.StartAsync(h.Clock);
+        listener.HangNext(1);
+        var channel = await h.AddChannelAsync("slow", ChannelKind.Webhook, listener.Url("slow"));
+        await h.EnqueueAsync(Firing(Alert(91)));
+
+        Assert.Equal(1, await h.RunOnceAsync());
+
+        var d = await h.DeliveryAsync(channel.Id);
+        Assert.Equal((DeliveryStatus.Pending, 1, (int?)null, T0.AddSeconds(10)), (d.Status, d.Attempts, d.LastStatusCode, d.NextAttemptAt));
+        Assert.Equal("timed out after 0.5 s", d.LastError);
+    }
+
+    [Fact]
+    public async Task StoppingMidSend_HandsTheDeliveryBack_SoTheNextStartSendsItAtOnce()
+    {
+        await using var h = await NotificationHarness.StartAsync();
+        await using var listener = await RecordingListener.StartAsync(h.Clock);
+        listener.HangNext(1);
+        var channel = await h.AddChannelAsync("stopping", ChannelKind.Webhook, listener.Url("stopping"));
+        await h.EnqueueAsync(Firing(Alert(92)));
+        var dispatcher = h.Dispatcher;
+
+        await dispatcher.StartAsync(CancellationToken.None).WaitAsync(NotificationHarness.Timeout);
+        await Eventually.HoldsAsync(() => Task.FromResult(listener.Requests.Count == 1), "the request in flight");
+        await dispatcher.StopAsync(CancellationToken.None).WaitAsync(NotificationHarness.Timeout);
+
+        var d = await h.DeliveryAsync(channel.Id);
+        Assert.Equal((DeliveryStatus.Pending, 0, (int?)null), (d.Status, d.Attempts, d.LastStatusCode));
+        Assert.True(d.NextAttemptAt <= h.Clock.GetUtcNow(), "due at once, not after the claim's lease");
+        Assert.Equal(1, await h.RunOnceAsync());
+        Assert.Equal(DeliveryStatus.Delivered, (await h.DeliveryAsync(channel.Id)).Status);
+    }
+
+    [Fact]
+    public async Task Prune_RemovesFinishedDeliveriesPastTheRetention_AndKeepsPendingOnes()
+    {
+        await using var h = await NotificationHarness.StartAsync(new() { ["Retention"] = "1.00:00:00" });
+        await using var listener = await RecordingListener.StartAsync(h.Clock);
+        var ok = await h.AddChannelAsync("ok", ChannelKind.Webhook, listener.Url("ok"));
+        await h.EnqueueAsync(Firing(Alert(93)));
+        await h.RunOnceAsync();
+        await h.Channels.UpdateAsync(ok.Id, ok.Draft with { Enabled = false }, "alice", CancellationToken.None).WaitAsync(NotificationHarness.Timeout);
+        var down = await h.AddChannelAsync("down", ChannelKind.Webhook, listener.Url("down"));
+        await h.EnqueueAsync(Firing(Alert(94)));
+        Assert.Equal(DeliveryStatus.Delivered, (await h.DeliveryAsync(ok.Id)).Status);
+
+        h.Clock.Advance(TimeSpan.FromDays(1) - TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await h.Dispatcher.PruneAsync(CancellationToken.None).WaitAsync(NotificationHarness.Timeout));
+        h.Clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, await h.Dispatcher.PruneAsync(CancellationToken.None).WaitAsync(NotificationHarness.Timeout));
+
+        Assert.Empty(await h.DeliveriesAsync(ok.Id));
+        Assert.Equal(DeliveryStatus.Pending, (await h.DeliveryAsync(down.Id)).Status);
+    }
+}

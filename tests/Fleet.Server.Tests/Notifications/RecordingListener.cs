@@ -24,6 +24,7 @@ internal sealed class RecordingListener : IAsyncDisposable
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentQueue<int> _answers = new();
     private int? _always;
+    private int _hang;
 
     private RecordingListener(WebApplication app, TimeProvider clock)
     {
@@ -62,12 +63,27 @@ internal sealed class RecordingListener : IAsyncDisposable
 
     public void AnswerAlways(int status) => _always = status;
 
+    /// <summary>The next <paramref name="times"/> requests get no answer until the caller gives up.</summary>
+    public void HangNext(int times) => _hang = times;
+
     public IReadOnlyList<RecordedRequest> To(string path) => Requests.Where(r => r.Path == "/" + path).ToList();
 
     private async Task HandleAsync(HttpContext context)
     {
         using var reader = new StreamReader(context.Request.Body);
         string body = await reader.ReadToEndAsync();
+        if (Interlocked.Decrement(ref _hang) >= 0)
+        {
+            _requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.ContentType, context.Request.Headers.UserAgent.ToString(), body, _clock.GetUtcNow(), 0));
+            try
+            {
+                await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return;
+        }
         int status = _always ?? (_answers.TryDequeue(out int s) ? s : 200);
         _requests.Enqueue(new RecordedRequest(
             context.Request.Method, context.Request.Path.Value ?? "", context.Request.ContentType, context.Request.Headers.UserAgent.ToString(), body, _clock.GetUtcNow(), status));
