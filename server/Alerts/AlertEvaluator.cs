@@ -30,6 +30,7 @@ public sealed partial class AlertEvaluator(
 {
     private readonly Dictionary<AlertKey, Tracked> _open = [];
     private readonly Dictionary<string, DateTimeOffset> _lastCollected = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _lastHeard = new(StringComparer.Ordinal);
     private readonly AlertOptions _options = options.Value;
     private List<AlertRuleEntity> _rules = [];
     private long _loadedVersion = -1;
@@ -54,6 +55,7 @@ public sealed partial class AlertEvaluator(
                 continue;
             }
             _lastCollected[host] = collected;
+            _lastHeard[host] = now;
             var figures = new AlertFigures(snapshot, host);
             EvaluateHost(host, m => m != AlertMetric.TimeToExhaustion, (rule, metric) => rule.Metric == AlertMetric.RemoteCloseWait && rule.Remote is { } remote
                 ? figures.TowardRemote(remote)
@@ -86,8 +88,10 @@ public sealed partial class AlertEvaluator(
         }
         if (offlineRules && hosts is not null)
         {
-            foreach (var (host, lastSeen) in hosts)
+            foreach (var (host, seen) in hosts)
             {
+                // The database's last contact, or a snapshot evaluated since (ingest updates both; whichever is newer).
+                var lastSeen = _lastHeard.TryGetValue(host, out var heard) && heard > seen ? heard : seen;
                 double minutes = Math.Max(0, (now - lastSeen).TotalMinutes);
                 EvaluateHost(host, m => m == AlertMetric.AgentOffline, (_, _) => [new AlertSubject(null, null, null, minutes)], batch);
             }
