@@ -36,6 +36,13 @@ public sealed partial class AlertEvaluator(
     private long _loadedVersion = -1;
     private DateTimeOffset _lastProjectionRead = DateTimeOffset.MinValue;
 
+    /// <summary>
+    /// When this evaluator started: agents cannot be blamed for a silence while the server itself was down (they spool
+    /// and reconnect), so a new silent-agent alert counts from here at the earliest; an alert already firing keeps counting
+    /// from the host's real last contact.
+    /// </summary>
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+
     /// <summary>Open (pending and firing) alerts as the evaluator holds them.</summary>
     public int OpenCount => _open.Count;
 
@@ -93,7 +100,12 @@ public sealed partial class AlertEvaluator(
                 // The database's last contact, or a snapshot evaluated since (ingest updates both; whichever is newer).
                 var lastSeen = _lastHeard.TryGetValue(host, out var heard) && heard > seen ? heard : seen;
                 double minutes = Math.Max(0, (now - lastSeen).TotalMinutes);
-                EvaluateHost(host, m => m == AlertMetric.AgentOffline, (_, _) => [new AlertSubject(null, null, null, minutes)], batch);
+                double sinceStart = Math.Min(minutes, Math.Max(0, (now - _startedAt).TotalMinutes));
+                EvaluateHost(
+                    host,
+                    m => m == AlertMetric.AgentOffline,
+                    (rule, _) => [new AlertSubject(null, null, null, _open.ContainsKey(new AlertKey(rule.Id, host, null, null, null)) ? minutes : sinceStart)],
+                    batch);
             }
         }
         foreach (var t in _open.Values.Where(t => t.Row.State == AlertState.Pending).ToList())

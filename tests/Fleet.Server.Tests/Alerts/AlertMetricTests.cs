@@ -116,6 +116,33 @@ public sealed class AlertMetricTests(AlertHarness harness) : IClassFixture<Alert
     }
 
     [Fact]
+    public async Task AgentSilent_AfterAServerRestart_CountsNewSilenceFromTheStart_ButAFiringAlertKeepsFiring()
+    {
+        await using var rig = new EvaluatorRig(harness);
+        await rig.RuleAsync(AlertMetric.AgentOffline, 2, 1);
+        var t0 = rig.Clock.GetUtcNow();
+        await rig.HostSeenAsync("dead-1", t0);
+        rig.Clock.Advance(TimeSpan.FromMinutes(3));
+        await rig.TickAsync();
+        var firing = Assert.Single(await rig.ActiveAsync());
+        // The server is down for 10 minutes; meanwhile "spooling-1" was last heard from at its shutdown.
+        await rig.HostSeenAsync("spooling-1", rig.Clock.GetUtcNow());
+        rig.Clock.Advance(TimeSpan.FromMinutes(10));
+
+        await rig.RestartAsync();
+        await rig.TickAsync();
+        var atStart = await rig.ActiveAsync();
+        rig.Clock.Advance(TimeSpan.FromMinutes(2));
+        await rig.TickAsync();
+
+        Assert.Equal([(firing.Id, "dead-1", AlertState.Firing, 13.0)], atStart.Select(a => (a.Id, a.Host, a.State, a.Value)));
+        // Still silent 2 minutes after the server came back: now it is the agent.
+        var now = await rig.ActiveAsync("spooling-1");
+        Assert.Equal((AlertState.Firing, 2.0), (Assert.Single(now).State, now[0].Value));
+        Assert.Equal([firing.Id], rig.Sink.Transitions.Where(t => t.Alert.Host == "dead-1").Select(t => t.Alert.Id));
+    }
+
+    [Fact]
     public async Task TimeToExhaustion_FromTheProjections_FiresBelowTheThreshold_HoldsUntilAboveRecovery_ReadAtTheProjectionInterval()
     {
         await using var rig = new EvaluatorRig(harness);

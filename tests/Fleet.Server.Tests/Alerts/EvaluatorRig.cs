@@ -24,6 +24,8 @@ internal sealed class EvaluatorRig : IAsyncDisposable
     {
         _harness = harness;
         _services = harness.Build(Clock, Sink, Projections);
+        // Made now, as the server makes it at start (its start time matters to silent agents).
+        _ = Evaluator;
     }
 
     public FakeTimeProvider Clock { get; } = new(AlertHarness.Start);
@@ -72,6 +74,7 @@ internal sealed class EvaluatorRig : IAsyncDisposable
     {
         await _services.DisposeAsync();
         _services = _harness.Build(Clock, Sink, Projections);
+        _ = Evaluator;
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
