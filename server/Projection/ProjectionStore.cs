@@ -88,6 +88,18 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource, IDbContextFacto
         return await ReadAsync(Select + Order, ct);
     }
 
+    /// <summary>Whether any host has a service of that name.</summary>
+    public async Task<bool> ServiceExistsAsync(string serviceName, CancellationToken ct)
+    {
+        if (!PostgresDashboardData.IsName(serviceName))
+        {
+            return false;
+        }
+        await using var cmd = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM services WHERE name = $1)");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = serviceName });
+        return await cmd.ExecuteScalarAsync(ct) is true;
+    }
+
     /// <summary>Replaces the table's content with one pass's projections (upserts by (service, series key); deletes the rest).</summary>
     internal async Task<(int Written, int Deleted)> SaveAsync(IReadOnlyList<SeriesProjection> projections, DateTimeOffset passAt, CancellationToken ct)
     {
