@@ -101,7 +101,7 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource, IDbContextFacto
     }
 
     /// <summary>Replaces the table's content with one pass's projections (upserts by (service, series key); deletes the rest).</summary>
-    internal async Task<(int Written, int Deleted)> SaveAsync(IReadOnlyList<SeriesProjection> projections, DateTimeOffset passAt, CancellationToken ct)
+    internal async Task<(int Written, int Deleted)> SaveAsync(IReadOnlyList<SeriesProjection> projections, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var existing = await db.Projections.ToDictionaryAsync(p => (p.ServiceId, p.SeriesKey), ct);
@@ -112,14 +112,15 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource, IDbContextFacto
                 row = new ProjectionEntity { SeriesKey = p.SeriesKey, Reason = "" };
                 db.Projections.Add(row);
             }
-            Fill(row, p, passAt);
+            Fill(row, p);
         }
         db.Projections.RemoveRange(existing.Values);
         await db.SaveChangesAsync(ct);
         return (projections.Count, existing.Count);
     }
 
-    private static void Fill(ProjectionEntity row, SeriesProjection p, DateTimeOffset passAt)
+    /// <summary>Sets the row's values (EF updates only the columns that changed: a kept projection costs no UPDATE).</summary>
+    private static void Fill(ProjectionEntity row, SeriesProjection p)
     {
         var r = p.Result;
         row.HostId = p.HostId;
@@ -147,7 +148,7 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource, IDbContextFacto
         row.SocketCloseWaitNow = p.SocketLeak?.CloseWaitNow;
         row.SocketShareOfFdRise = p.SocketLeak?.ShareOfFdRise;
         row.ComputedAt = p.ComputedAt;
-        row.PassAt = passAt;
+        row.PassAt = p.ProjectedAt;
     }
 
     public static LeakVerdict Verdict(ProjectionVerdict verdict) => verdict switch
