@@ -133,21 +133,25 @@ public sealed class NotificationDispatchTests
     }
 
     [Fact]
-    public async Task TooManyRequests_IsRetried()
+    public async Task TooManyRequests_IsRetried_NoSoonerThanTheReceiversRetryAfter()
     {
         await using var h = await NotificationHarness.StartAsync();
         await using var listener = await RecordingListener.StartAsync(h.Clock);
         listener.AnswerNext(429, 1);
+        listener.RetryAfterSeconds = 120;
         var channel = await h.AddChannelAsync("throttled", ChannelKind.Webhook, listener.Url("throttled"));
         await h.EnqueueAsync(Firing(Alert(42)));
 
         await h.RunOnceAsync();
         var waiting = await h.DeliveryAsync(channel.Id);
-        h.Clock.Advance(waiting.NextAttemptAt!.Value - h.Clock.GetUtcNow());
-        await h.RunOnceAsync();
+        h.Clock.Advance(TimeSpan.FromSeconds(119));
+        Assert.Equal(0, await h.RunOnceAsync());
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await h.RunOnceAsync());
 
-        Assert.Equal((DeliveryStatus.Pending, 429), (waiting.Status, waiting.LastStatusCode));
-        Assert.Equal((DeliveryStatus.Delivered, 2), ((await h.DeliveryAsync(channel.Id)).Status, (await h.DeliveryAsync(channel.Id)).Attempts));
+        Assert.Equal((DeliveryStatus.Pending, 429, T0.AddSeconds(120)), (waiting.Status, waiting.LastStatusCode, waiting.NextAttemptAt));
+        var done = await h.DeliveryAsync(channel.Id);
+        Assert.Equal((DeliveryStatus.Delivered, 2), (done.Status, done.Attempts));
     }
 
     [Fact]

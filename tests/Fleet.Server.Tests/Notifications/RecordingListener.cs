@@ -63,6 +63,9 @@ internal sealed class RecordingListener : IAsyncDisposable
 
     public void AnswerAlways(int status) => _always = status;
 
+    /// <summary>A Retry-After header (seconds) on every refusal.</summary>
+    public int? RetryAfterSeconds { get; set; }
+
     /// <summary>The next <paramref name="times"/> requests get no answer until the caller gives up.</summary>
     public void HangNext(int times) => _hang = times;
 
@@ -88,6 +91,10 @@ internal sealed class RecordingListener : IAsyncDisposable
         _requests.Enqueue(new RecordedRequest(
             context.Request.Method, context.Request.Path.Value ?? "", context.Request.ContentType, context.Request.Headers.UserAgent.ToString(), body, _clock.GetUtcNow(), status));
         context.Response.StatusCode = status;
+        if (status >= 400 && RetryAfterSeconds is { } seconds)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         if (status >= 400)
         {
             await context.Response.WriteAsync($"refused with {status}\nby the test listener");
