@@ -53,6 +53,8 @@ public static partial class FleetServerExtensions
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         app.MapFleetApi();
+        app.MapProjectionApi();
+        app.MapAlertApi();
         app.MapIngest();
         app.MapLive();
         app.MapNotificationApi();
