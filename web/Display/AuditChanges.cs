@@ -24,13 +24,40 @@ public static class AuditChanges
         {
             var b = before.GetValueOrDefault(field);
             var a = after.GetValueOrDefault(field);
-            if (!string.Equals(b, a, StringComparison.Ordinal))
+            // Who and when are the entry's own columns: not repeated as changed fields.
+            if (!string.Equals(b, a, StringComparison.Ordinal) && !Bookkeeping(field))
             {
-                changes.Add(new Change(field, b, a));
+                changes.Add(new Change(field, Readable(field, b), Readable(field, a)));
             }
         }
         return changes;
     }
+
+    private static string Leaf(string field) => field[(field.LastIndexOf('.') + 1)..];
+
+    private static bool Bookkeeping(string field) =>
+        Leaf(field).ToLowerInvariant() is "updatedat" or "updatedby" or "createdat";
+
+    /// <summary>Enums stored as numbers read as their names ("metric: ServiceFdPercent").</summary>
+    private static string? Readable(string field, string? value)
+    {
+        if (value is null || !int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            return value;
+        }
+        return Leaf(field).ToLowerInvariant() switch
+        {
+            "metric" => Name<Data.AlertMetric>(n) ?? value,
+            "scope" => Name<Data.AlertScopeKind>(n) ?? value,
+            "severity" or "minseverity" => Name<Data.AlertSeverity>(n) ?? value,
+            "kind" => Name<Data.ChannelKind>(n) ?? value,
+            _ => value,
+        };
+    }
+
+    private static string? Name<T>(int n)
+        where T : struct, Enum =>
+        Enum.IsDefined(typeof(T), n) ? Enum.GetName(typeof(T), n) : null;
 
     private static Dictionary<string, string>? Flatten(string? json)
     {

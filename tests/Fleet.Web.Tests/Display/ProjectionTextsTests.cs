@@ -64,3 +64,21 @@ public sealed class ProjectionTextsTests
     public void AlertCondition_ReadsUnderForTimeToExhaustion() =>
         Assert.Equal("under 24 h", AlertTexts.Condition(AlertMetric.TimeToExhaustion, 24));
 }
+
+public sealed class AuditChangesTests
+{
+    [Fact]
+    public void Update_ListsOnlyTheChangedFields_WithEnumsByName_AndWithoutBookkeeping()
+    {
+        var changes = AuditChanges.Of(
+            """{"id":3,"draft":{"name":"fds","metric":1,"threshold":80},"updatedAt":"2026-11-28T09:00:00Z","updatedBy":"a"}""",
+            """{"id":3,"draft":{"name":"fds","metric":4,"threshold":90},"updatedAt":"2026-11-28T10:00:00Z","updatedBy":"b"}""");
+
+        Assert.Equal(
+            [new AuditChanges.Change("draft.metric", "ServiceFdPercent", "TimeToExhaustion"), new AuditChanges.Change("draft.threshold", "80", "90")],
+            changes);
+    }
+
+    [Fact]
+    public void NotJson_GivesNull() => Assert.Null(AuditChanges.Of("{not json", null));
+}
