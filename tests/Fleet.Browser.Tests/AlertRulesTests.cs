@@ -97,6 +97,30 @@ public sealed class AlertRulesTests(DashboardFixture fixture, ITestOutputHelper 
     });
 
     [Fact(Timeout = TestTimeout)]
+    public Task NavLinks_OpenTheAlertsAndChannelsPages_WhichLoadWithoutErrors() => WithLogsAsync(async () =>
+    {
+        await using var page = await fixture.OpenPageAsync();
+        await page.GoAsync("/");
+        int loads = page.Loads;
+
+        await page.Page.GetByTestId("nav-alerts").ClickAsync();
+        await Expect(page.Page).ToHaveURLAsync(new Regex("/alerts$"));
+        await Expect(page.Page.GetByTestId("active-alerts")).ToBeVisibleAsync();
+        await Expect(page.Page.GetByTestId("alert-history")).ToBeVisibleAsync();
+        await page.ScreenshotAsync("alerts");
+
+        await page.Page.GetByTestId("nav-channels").ClickAsync();
+        await Expect(page.Page).ToHaveURLAsync(new Regex("/alerts/channels$"));
+        await Expect(page.Page.GetByTestId("channels-table")).ToBeVisibleAsync();
+        await Expect(page.Page.GetByTestId("deliveries-table")).ToBeVisibleAsync();
+        await page.ScreenshotAsync("channels");
+
+        // Blazor's own navigation: the links did not reload the document.
+        Assert.Equal(loads, page.Loads);
+        page.AssertNoErrors();
+    });
+
+    [Fact(Timeout = TestTimeout)]
     public Task HostPage_LimitsChart_IsDrawnByPlotlyFromScriptsTheServerServes() => WithLogsAsync(async () =>
     {
         var requests = new ConcurrentQueue<string>();

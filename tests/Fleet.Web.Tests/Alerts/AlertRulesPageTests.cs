@@ -142,7 +142,7 @@ public sealed class AlertRulesPageTests
         await using var t = AlertsContext.Create();
         var at = new DateTimeOffset(2026, 11, 28, 9, 30, 0, TimeSpan.Zero);
         t.Rules.Audit.Add(new AuditEntry(2, at, "bob", "update", "alert_rule", "7", "fds high",
-            """{"Name":"fds high","Threshold":80,"For":"00:05:00"}""", """{"Name":"fds high","Threshold":90,"For":"00:05:00"}"""));
+            """{"Name":"fds high","Draft":{"Threshold":80},"For":"00:05:00"}""", """{"Name":"fds high","Draft":{"Threshold":90},"For":"00:05:00"}"""));
         t.Rules.Audit.Add(new AuditEntry(1, at.AddHours(-1), "carol", "create", "alert_rule", "7", "fds high", null, """{"Name":"fds high"}"""));
         var cut = t.Ctx.Render<AlertRulesPage>();
 
@@ -150,10 +150,10 @@ public sealed class AlertRulesPageTests
         {
             var rows = cut.FindAll("[data-testid=audit-log] [data-testid=audit-row]");
             Assert.Equal(["bob", "carol"], rows.Select(r => r.GetAttribute("data-actor")));
-            Assert.Contains("Threshold: 80 → 90", rows[0].TextContent, StringComparison.Ordinal);
+            Assert.Contains("Draft.Threshold: 80 → 90", rows[0].TextContent, StringComparison.Ordinal);
             Assert.DoesNotContain("For:", rows[0].TextContent, StringComparison.Ordinal);
             Assert.Contains("2026-11-28 09:30:00 UTC", rows[0].TextContent, StringComparison.Ordinal);
-            Assert.Contains("Name: ∅ → fds high", rows[1].TextContent, StringComparison.Ordinal);
+            Assert.Contains("Name = fds high", rows[1].TextContent, StringComparison.Ordinal);
         }, Wait);
     }
 }
