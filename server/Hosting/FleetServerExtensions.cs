@@ -1,8 +1,10 @@
+using Fleet.Server.Alerts;
 using Fleet.Server.Api;
 using Fleet.Server.Dashboard;
 using Fleet.Server.Ingest;
 using Fleet.Server.LocalAgent;
 using Fleet.Server.Live;
+using Fleet.Server.Projection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Fleet.Server.Hosting;
@@ -28,6 +30,8 @@ public static partial class FleetServerExtensions
         services.AddFleetApi();
         services.AddLive();
         services.AddDashboard();
+        services.AddProjections(configuration);
+        services.AddAlerts(configuration);
         builder.AddFleetUi();
         services.AddLocalAgent(configuration, oneCommandMode);
         return builder;

@@ -26,6 +26,8 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
 
     public DbSet<AlertEntity> Alerts => Set<AlertEntity>();
 
+    public DbSet<ProjectionEntity> Projections => Set<ProjectionEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly, t => t.Namespace == typeof(Configurations.HostConfiguration).Namespace);
 }

@@ -564,6 +564,129 @@ namespace Fleet.Server.Storage.Migrations
                     b.ToTable("hosts", (string)null);
                 });
 
+            modelBuilder.Entity("Fleet.Server.Storage.Entities.ProjectionEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Command")
+                        .HasColumnType("text")
+                        .HasColumnName("command");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<double>("CurrentFds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("current_fds");
+
+                    b.Property<DateTimeOffset?>("ExhaustedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("exhausted_at");
+
+                    b.Property<long>("HardLimit")
+                        .HasColumnType("bigint")
+                        .HasColumnName("hard_limit");
+
+                    b.Property<int>("HostId")
+                        .HasColumnType("integer")
+                        .HasColumnName("host_id");
+
+                    b.Property<DateTimeOffset>("PassAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("pass_at");
+
+                    b.Property<int?>("Pid")
+                        .HasColumnType("integer")
+                        .HasColumnName("pid");
+
+                    b.Property<double>("Quality")
+                        .HasColumnType("double precision")
+                        .HasColumnName("quality");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.Property<TimeSpan?>("RestartCadence")
+                        .HasColumnType("interval")
+                        .HasColumnName("restart_cadence");
+
+                    b.PrimitiveCollection<DateTimeOffset[]>("Restarts")
+                        .IsRequired()
+                        .HasColumnType("timestamp with time zone[]")
+                        .HasColumnName("restarts");
+
+                    b.Property<DateTimeOffset?>("RunStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("run_start");
+
+                    b.Property<string>("SeriesKey")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("series_key");
+
+                    b.Property<int>("ServiceId")
+                        .HasColumnType("integer")
+                        .HasColumnName("service_id");
+
+                    b.Property<double>("SlopePerHour")
+                        .HasColumnType("double precision")
+                        .HasColumnName("slope_per_hour");
+
+                    b.Property<long?>("SocketCloseWaitNow")
+                        .HasColumnType("bigint")
+                        .HasColumnName("socket_close_wait_now");
+
+                    b.Property<string>("SocketRemote")
+                        .HasColumnType("text")
+                        .HasColumnName("socket_remote");
+
+                    b.Property<double?>("SocketShareOfFdRise")
+                        .HasColumnType("double precision")
+                        .HasColumnName("socket_share_of_fd_rise");
+
+                    b.Property<double?>("SocketSlopePerHour")
+                        .HasColumnType("double precision")
+                        .HasColumnName("socket_slope_per_hour");
+
+                    b.Property<long>("SoftLimit")
+                        .HasColumnType("bigint")
+                        .HasColumnName("soft_limit");
+
+                    b.Property<TimeSpan?>("TimeToHardLimit")
+                        .HasColumnType("interval")
+                        .HasColumnName("time_to_hard_limit");
+
+                    b.Property<TimeSpan?>("TimeToSoftLimit")
+                        .HasColumnType("interval")
+                        .HasColumnName("time_to_soft_limit");
+
+                    b.Property<short>("Verdict")
+                        .HasColumnType("smallint")
+                        .HasColumnName("verdict");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExhaustedAt")
+                        .HasDatabaseName("ix_projections_exhausted_at");
+
+                    b.HasIndex("HostId")
+                        .HasDatabaseName("ix_projections_host");
+
+                    b.HasIndex("ServiceId", "SeriesKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_projections_service_series");
+
+                    b.ToTable("projections", (string)null);
+                });
+
             modelBuilder.Entity("Fleet.Server.Storage.Entities.ServiceEntity", b =>
                 {
                     b.Property<int>("Id")
@@ -649,6 +772,27 @@ namespace Fleet.Server.Storage.Migrations
                     b.Navigation("Host");
 
                     b.Navigation("Token");
+                });
+
+            modelBuilder.Entity("Fleet.Server.Storage.Entities.ProjectionEntity", b =>
+                {
+                    b.HasOne("Fleet.Server.Storage.Entities.HostEntity", "Host")
+                        .WithMany()
+                        .HasForeignKey("HostId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_projections_host");
+
+                    b.HasOne("Fleet.Server.Storage.Entities.ServiceEntity", "Service")
+                        .WithMany()
+                        .HasForeignKey("ServiceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_projections_service");
+
+                    b.Navigation("Host");
+
+                    b.Navigation("Service");
                 });
 
             modelBuilder.Entity("Fleet.Server.Storage.Entities.ServiceEntity", b =>

@@ -1,0 +1,64 @@
+using Fleet.Server.Tests.Dashboard;
+using Fleet.Web.Data;
+using static Fleet.Server.Tests.Dashboard.DashboardSnapshots;
+using static Fleet.Server.Tests.Projection.Job.ProjectionJobHarness;
+
+namespace Fleet.Server.Tests.Projection.Job;
+
+/// <summary>One job pass over series stored with a known ground truth, on a controlled clock.</summary>
+public sealed class ProjectionJobTests(ProjectionJobHarness harness) : IClassFixture<ProjectionJobHarness>
+{
+    private static readonly DateTimeOffset Now = Start;
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Pass_OnALeakThatRestartedOnceAndAFlatInstance_ProjectsTheLeakToItsSoftLimit_MarksTheRestart_AndCallsTheFlatOneNoLeak()
+    {
+        // The latest snapshot (the agent names the process "leaky-101": pid 101 started 1101 ticks after boot).
+        await harness.Storage.StoreAsync(Make("pj-leak", 1, Now, new Proc("leaky", 101, 750, 4096), new Proc("flat", 200, 300, 1024)));
+        int host = await harness.HostIdAsync("pj-leak");
+        int leaky = await harness.ServiceIdAsync("pj-leak", "leaky");
+        int flat = await harness.ServiceIdAsync("pj-leak", "flat");
+        // Ground truth: 200 fds rising 40/h from a day ago in pid 100; restarted 10 h ago (pid 101) at 150 fds rising
+        // 60/h, so 750 now and (4096 - 750) / 60 h to the soft limit; noise of +-4 fds on every reading.
+        var restart = Now.AddHours(-10);
+        var noise = Noise(1, 4);
+        var leak = Every(Step, Now.AddHours(-24), Now)
+            .Select(t => t < restart
+                ? (At: t, Pid: 100, Start: 1100L, Fds: (int)Math.Round(200 + 40 * (t - Now.AddHours(-24)).TotalHours + noise()))
+                : (At: t, Pid: 101, Start: 1101L, Fds: (int)Math.Round(150 + 60 * (t - restart).TotalHours + noise())))
+            .ToList();
+        await harness.WriteInstanceAsync(host, leaky, 101, 4096, 524288, leak.Select(s => (s.At, s.Fds)));
+        await harness.WriteProcessAsync(host, leaky, "leaky-101", 4096, 524288, leak.Select(s => (s.At, s.Pid, s.Start, s.Fds)));
+        var flatNoise = Noise(2, 4);
+        await harness.WriteInstanceAsync(host, flat, 200, 1024, 524288, Every(Step, Now.AddHours(-24), Now).Select(t => (t, (int)Math.Round(300 + flatNoise()))));
+
+        var pass = await harness.Job.RunPassAsync(CancellationToken.None).WaitAsync(TestTimeout);
+        var projections = await harness.Store.HostAsync("pj-leak", CancellationToken.None).WaitAsync(TestTimeout);
+
+        Assert.True(pass.FullRead);
+        var truth = TimeSpan.FromHours((4096 - 750) / 60.0);
+        var instance = Assert.Single(projections, p => p.Service == "leaky" && p.Pid is null);
+        Assert.Equal(LeakVerdict.Leak, instance.Verdict);
+        Assert.InRange(instance.TimeToSoftLimit!.Value.TotalHours, truth.TotalHours * 0.9, truth.TotalHours * 1.1);
+        Assert.InRange(instance.SlopePerHour, 54, 66);
+        Assert.Equal(4096UL, instance.SoftLimit);
+        Assert.Equal(524288UL, instance.HardLimit);
+        Assert.True(instance.TimeToHardLimit > instance.TimeToSoftLimit);
+        Assert.Equal(Now, instance.ComputedAt);
+        var marker = Assert.Single(instance.Restarts);
+        Assert.InRange(marker, restart.AddMinutes(-2), restart.AddMinutes(2));
+        Assert.Null(instance.SocketLeak);
+
+        var process = Assert.Single(projections, p => p.Service == "leaky" && p.Pid is not null);
+        Assert.Equal((101, "leaky-101"), (process.Pid, process.Command));
+        Assert.Equal(LeakVerdict.Leak, process.Verdict);
+        Assert.InRange(Assert.Single(process.Restarts), restart.AddMinutes(-2), restart.AddMinutes(2));
+        Assert.InRange(process.TimeToSoftLimit!.Value.TotalHours, truth.TotalHours * 0.9, truth.TotalHours * 1.1);
+
+        var steady = Assert.Single(projections, p => p.Service == "flat" && p.Pid is null);
+        Assert.Equal(LeakVerdict.NoLeak, steady.Verdict);
+        Assert.Null(steady.TimeToSoftLimit);
+        Assert.Empty(steady.Restarts);
+    }
+}
