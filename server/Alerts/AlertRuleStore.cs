@@ -142,7 +142,8 @@ public sealed class AlertRuleStore(IDbContextFactory<FleetDbContext> contexts, I
     private static void Validate(AlertRuleDraft draft)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        var errors = draft.Validate();
+        // AlertRuleDraft.Validate looks the metric up first: an undefined one (a number off the enum) would throw there.
+        var errors = Enum.IsDefined(draft.Metric) ? draft.Validate() : ["metric: unknown"];
         if (errors.Count > 0)
         {
             throw new AlertRuleInvalidException(errors);

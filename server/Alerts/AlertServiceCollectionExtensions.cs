@@ -26,6 +26,18 @@ public static class AlertServiceCollectionExtensions
         services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<AlertRuleStore>(sp, Sink(sp)));
         services.TryAddSingleton<IAlertRules>(sp => sp.GetRequiredService<AlertRuleStore>());
         services.TryAddSingleton<IAlertData, PostgresAlertData>();
+        services.TryAddSingleton(sp => new AlertEvaluator(
+            sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Storage.FleetDbContext>>(),
+            Sink(sp),
+            sp.GetService<IProjectionData>(),
+            sp.GetRequiredService<AlertStateGate>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<AlertOptions>>(),
+            sp.GetRequiredService<ILogger<AlertEvaluator>>()));
+        services.TryAddSingleton<AlertInbox>();
+        // Ingest tells every registered observer of each committed snapshot (the live bus is another).
+        services.AddSingleton<IStoredSnapshotObserver>(sp => sp.GetRequiredService<AlertInbox>());
+        services.AddHostedService<AlertEvaluationService>();
         return services;
     }
 

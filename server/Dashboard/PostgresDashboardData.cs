@@ -1,4 +1,5 @@
 using Fleet.Server.Ingest;
+using Fleet.Server.Projection;
 using Fleet.Server.Storage.Queries;
 using System.Net;
 using Fleet.Contracts.V1;
@@ -46,14 +47,17 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConf
 
     // Each host's services in its latest snapshot (their last seen lags by at most LastSeenResolution), and their
     // rows at that time by the (service_id, time) index. Ties: the least headroom (an unlimited or unknown limit has the most).
-    private const string AtRiskSql = """
+    // Leaking instances first, the soonest to reach the soft limit first (their projection, by the projection job);
+    // then the rest by percent of the soft limit.
+    private const string AtRiskSql = $"""
         SELECT h.hostname, sv.name, ss.time, ss.process_count, ss.open_fds, ss.worst_pid, ss.worst_open_fds,
-            ss.worst_nofile_soft, ss.worst_nofile_hard, ss.worst_soft_limit_percent::float8, ss.tcp_close_wait
+            ss.worst_nofile_soft, ss.worst_nofile_hard, ss.worst_soft_limit_percent::float8, ss.tcp_close_wait, {ProjectionRows.Columns}
         FROM hosts h
         JOIN services sv ON sv.host_id = h.id AND sv.last_seen >= h.latest_collected_at - $1::interval
         JOIN service_samples ss ON ss.service_id = sv.id AND ss.time = h.latest_collected_at
+        LEFT JOIN projections p ON p.service_id = sv.id AND p.series_key = ''
         WHERE h.latest_collected_at IS NOT NULL
-        ORDER BY ss.worst_soft_limit_percent DESC,
+        ORDER BY CASE WHEN p.verdict = $3 THEN p.exhausted_at END, ss.worst_soft_limit_percent DESC,
             CASE WHEN ss.worst_nofile_soft <= 0 THEN 9223372036854775807 ELSE greatest(ss.worst_nofile_soft::bigint - ss.worst_open_fds, 0) END,
             h.hostname, sv.name, h.machine_id
         LIMIT $2
@@ -76,20 +80,22 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConf
         """;
 
     /// <summary>The host's services that may have samples in the window, and those of its latest snapshot.</summary>
-    private const string HostServicesSql = """
-        SELECT id, name FROM services
-        WHERE host_id = $1 AND ((first_seen < $3 AND last_seen >= $2 - $4::interval) OR name = ANY($5))
+    private const string HostServicesSql = $"""
+        SELECT sv.id, sv.name, {ProjectionRows.Columns} FROM services sv
+        LEFT JOIN projections p ON p.service_id = sv.id AND p.series_key = ''
+        WHERE sv.host_id = $1 AND ((sv.first_seen < $3 AND sv.last_seen >= $2 - $4::interval) OR sv.name = ANY($5))
         """;
 
     private const string InstancesSql = $"""
         SELECT sv.id, h.hostname, h.machine_id, h.last_seen, h.latest_collected_at, sv.last_seen,
             ls.time, ls.process_count, ls.open_fds, ls.worst_pid, ls.worst_open_fds, ls.worst_nofile_soft, ls.worst_nofile_hard,
-            ls.worst_soft_limit_percent::float8, ls.tcp_close_wait, {IntervalColumn}
+            ls.worst_soft_limit_percent::float8, ls.tcp_close_wait, {IntervalColumn}, {ProjectionRows.Columns}
         FROM services sv
         JOIN hosts h ON h.id = sv.host_id
         LEFT JOIN LATERAL (
             SELECT * FROM service_samples ss WHERE ss.service_id = sv.id ORDER BY ss.time DESC LIMIT 1
         ) ls ON true
+        LEFT JOIN projections p ON p.service_id = sv.id AND p.series_key = ''
         WHERE sv.name = $1
         ORDER BY h.hostname, h.machine_id
         """;
@@ -108,6 +114,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConf
                     {
                         new NpgsqlParameter<TimeSpan> { TypedValue = ServiceEntity.LastSeenResolution, NpgsqlDbType = NpgsqlDbType.Interval },
                         new NpgsqlParameter<int> { TypedValue = AtRiskCount },
+                        new NpgsqlParameter<short> { TypedValue = (short)LeakVerdict.Leak },
                     },
                 },
                 new NpgsqlBatchCommand($"SELECT {IntervalColumn}"),
@@ -142,7 +149,8 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConf
         var atRisk = new List<InstanceRisk>();
         while (await reader.ReadAsync(ct))
         {
-            atRisk.Add(Risk(reader, reader.GetString(0), reader.GetString(1), 2));
+            string host = reader.GetString(0), service = reader.GetString(1);
+            atRisk.Add(Risk(reader, host, service, 2) with { Projection = ProjectionRows.Read(reader, 11, host, service) });
         }
         await reader.NextResultAsync(ct);
         string? settings = await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? reader.GetString(0) : null;
@@ -179,6 +187,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConf
 
         string[] latestNames = [.. host.Latest.Services.Select(s => s.Name)];
         var services = new Dictionary<int, string>();
+        var projections = new Dictionary<string, ProjectionView>(StringComparer.Ordinal);
         await using (var cmd = new NpgsqlCommand(HostServicesSql, conn)
         {
             Parameters =
@@ -195,7 +204,18 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConf
             while (await reader.ReadAsync(ct))
             {
                 services[reader.GetInt32(0)] = reader.GetString(1);
+                if (ProjectionRows.Read(reader, 2, host.Name, reader.GetString(1)) is { } projection)
+                {
+                    projections[projection.Service] = projection;
+                }
             }
+        }
+        if (projections.Count > 0)
+        {
+            detail = detail with
+            {
+                Services = [.. detail.Services.Select(s => projections.TryGetValue(s.Name, out var p) ? s with { Projection = p } : s)],
+            };
         }
 
         var perService = await SeriesAsync(conn, plan, perService: true, [.. services.Keys], ServiceMetrics, ct);
@@ -240,9 +260,9 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConf
                 string hostName = reader.GetString(1);
                 DateTime? hostLatest = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTime>(4);
                 DateTime? sampled = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTime>(6);
-                var risk = sampled is null
+                var risk = (sampled is null
                     ? new InstanceRisk(hostName, serviceName, reader.GetFieldValue<DateTimeOffset>(5), 0, 0, 0, 0, 0, 0, 0, 0)
-                    : Risk(reader, hostName, serviceName, 6);
+                    : Risk(reader, hostName, serviceName, 6)) with { Projection = ProjectionRows.Read(reader, 16, hostName, serviceName) };
                 instances.Add((reader.GetInt32(0), reader.GetString(2), sampled is not null && sampled == hostLatest,
                     new InstanceRow(hostName, reader.GetFieldValue<DateTimeOffset>(3), interval.Value, risk)));
             }

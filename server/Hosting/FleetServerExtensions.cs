@@ -4,6 +4,7 @@ using Fleet.Server.Dashboard;
 using Fleet.Server.Ingest;
 using Fleet.Server.LocalAgent;
 using Fleet.Server.Live;
+using Fleet.Server.Notifications;
 using Fleet.Server.Projection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -32,6 +33,7 @@ public static partial class FleetServerExtensions
         services.AddDashboard();
         services.AddProjections(configuration);
         services.AddAlerts(configuration);
+        services.AddNotifications(configuration);
         builder.AddFleetUi();
         services.AddLocalAgent(configuration, oneCommandMode);
         return builder;
@@ -53,6 +55,7 @@ public static partial class FleetServerExtensions
         app.MapFleetApi();
         app.MapIngest();
         app.MapLive();
+        app.MapNotificationApi();
         app.MapFleetUi();
 
         var endpoints = app.Services.GetRequiredService<FleetEndpoints>();

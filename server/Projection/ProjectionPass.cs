@@ -13,7 +13,11 @@ internal sealed record SeriesProjection(
     long SoftLimit,
     long HardLimit,
     DateTimeOffset ComputedAt,
-    FoundSocketLeak? SocketLeak = null);
+    FoundSocketLeak? SocketLeak = null)
+{
+    /// <summary>The pass that computed it (a projection may be kept for a few passes, see <see cref="ProjectionJob"/>).</summary>
+    public DateTimeOffset ProjectedAt { get; init; }
+}
 
 /// <summary>CLOSE_WAIT toward one remote endpoint that grows with the fds.</summary>
 internal sealed record FoundSocketLeak(string Remote, double SlopePerHour, long CloseWaitNow, double ShareOfFdRise);
@@ -33,20 +37,27 @@ internal static class ProjectionPass
     /// <summary>Two lives of one name that overlap by more than this many minutes run side by side (a restart overlaps by one or two).</summary>
     private const int SideBySideBuckets = 2;
 
-    public static List<SeriesProjection> Instances(StoredSeries series, DateTimeOffset now, ProjectionOptions? options = null)
+    /// <summary>The projection of every instance; <paramref name="reuse"/> gives the previous projection of a (service, series key) when it need not be computed again this pass.</summary>
+    public static List<SeriesProjection> Instances(StoredSeries series, DateTimeOffset now, ProjectionOptions? options = null, Func<int, string, SeriesProjection?>? reuse = null)
     {
         var result = new List<SeriesProjection>(series.Instances.Count);
         foreach (var (key, buffer) in series.Instances)
         {
+            if (reuse?.Invoke(key.ServiceId, "") is { } previous)
+            {
+                result.Add(previous);
+                continue;
+            }
             var at = buffer.Last < now - QuietAfter ? buffer.Last : now;
             var samples = buffer.Buckets.Select(b => new FdSample(b.Time, (long)Math.Round(b.Fds))).ToArray();
             var projection = LeakProjector.Project(samples, Limit(buffer.Soft), Limit(buffer.Hard), at, options);
-            result.Add(new SeriesProjection(key.HostId, key.ServiceId, "", null, null, projection, Stored(buffer.Soft), Stored(buffer.Hard), at));
+            result.Add(new SeriesProjection(key.HostId, key.ServiceId, "", null, null, projection, Stored(buffer.Soft), Stored(buffer.Hard), at) { ProjectedAt = now });
         }
         return result;
     }
 
-    public static List<SeriesProjection> Processes(StoredSeries series, DateTimeOffset now, ProjectionOptions? options = null)
+    /// <summary>The projection of every process series; <paramref name="reuse"/> as for <see cref="Instances"/>.</summary>
+    public static List<SeriesProjection> Processes(StoredSeries series, DateTimeOffset now, ProjectionOptions? options = null, Func<int, string, SeriesProjection?>? reuse = null)
     {
         var result = new List<SeriesProjection>();
         foreach (var group in series.Processes.GroupBy(p => (p.Key.HostId, p.Key.ServiceId, p.Key.Comm)))
@@ -60,12 +71,13 @@ internal static class ProjectionPass
             {
                 foreach (var life in lives.Where(l => l.Value.Last >= now - QuietAfter).GroupBy(l => l.Key.Pid).Select(g => g.MaxBy(l => l.Value.Last)))
                 {
-                    result.Add(Project(group.Key, $"{group.Key.Comm}#{life.Key.Pid}", [life], now, options));
+                    string seriesKey = $"{group.Key.Comm}#{life.Key.Pid}";
+                    result.Add(reuse?.Invoke(group.Key.ServiceId, seriesKey) ?? Project(group.Key, seriesKey, [life], now, options));
                 }
             }
             else
             {
-                result.Add(Project(group.Key, group.Key.Comm, lives, now, options));
+                result.Add(reuse?.Invoke(group.Key.ServiceId, group.Key.Comm) ?? Project(group.Key, group.Key.Comm, lives, now, options));
             }
         }
         return result;
@@ -106,6 +118,6 @@ internal static class ProjectionPass
         var latest = lives.MaxBy(l => l.Value.Last);
         var projection = LeakProjector.Project(samples, Limit(latest.Value.Soft), Limit(latest.Value.Hard), now, options);
         return new SeriesProjection(name.HostId, name.ServiceId, seriesKey, latest.Key.Pid, name.Comm, projection,
-            Stored(latest.Value.Soft), Stored(latest.Value.Hard), now);
+            Stored(latest.Value.Soft), Stored(latest.Value.Hard), now) { ProjectedAt = now };
     }
 }

@@ -88,8 +88,20 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource, IDbContextFacto
         return await ReadAsync(Select + Order, ct);
     }
 
+    /// <summary>Whether any host has a service of that name.</summary>
+    public async Task<bool> ServiceExistsAsync(string serviceName, CancellationToken ct)
+    {
+        if (!PostgresDashboardData.IsName(serviceName))
+        {
+            return false;
+        }
+        await using var cmd = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM services WHERE name = $1)");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = serviceName });
+        return await cmd.ExecuteScalarAsync(ct) is true;
+    }
+
     /// <summary>Replaces the table's content with one pass's projections (upserts by (service, series key); deletes the rest).</summary>
-    internal async Task<(int Written, int Deleted)> SaveAsync(IReadOnlyList<SeriesProjection> projections, DateTimeOffset passAt, CancellationToken ct)
+    internal async Task<(int Written, int Deleted)> SaveAsync(IReadOnlyList<SeriesProjection> projections, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var existing = await db.Projections.ToDictionaryAsync(p => (p.ServiceId, p.SeriesKey), ct);
@@ -100,14 +112,15 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource, IDbContextFacto
                 row = new ProjectionEntity { SeriesKey = p.SeriesKey, Reason = "" };
                 db.Projections.Add(row);
             }
-            Fill(row, p, passAt);
+            Fill(row, p);
         }
         db.Projections.RemoveRange(existing.Values);
         await db.SaveChangesAsync(ct);
         return (projections.Count, existing.Count);
     }
 
-    private static void Fill(ProjectionEntity row, SeriesProjection p, DateTimeOffset passAt)
+    /// <summary>Sets the row's values (EF updates only the columns that changed: a kept projection costs no UPDATE).</summary>
+    private static void Fill(ProjectionEntity row, SeriesProjection p)
     {
         var r = p.Result;
         row.HostId = p.HostId;
@@ -135,7 +148,7 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource, IDbContextFacto
         row.SocketCloseWaitNow = p.SocketLeak?.CloseWaitNow;
         row.SocketShareOfFdRise = p.SocketLeak?.ShareOfFdRise;
         row.ComputedAt = p.ComputedAt;
-        row.PassAt = passAt;
+        row.PassAt = p.ProjectedAt;
     }
 
     public static LeakVerdict Verdict(ProjectionVerdict verdict) => verdict switch

@@ -84,6 +84,9 @@ public sealed record InstanceRisk(
 {
     /// <summary>Fds left before the worst process reaches its soft limit (0 when over it; max when unlimited).</summary>
     public ulong HeadroomFds => Headroom.Fds(WorstOpenFds, WorstSoftLimit);
+
+    /// <summary>The instance's leak projection (the overview's at-risk rows and the service page's instances), or null when none is stored yet.</summary>
+    public ProjectionView? Projection { get; init; }
 }
 
 // ---- Host page ----
@@ -131,6 +134,9 @@ public sealed record ServiceRow(
     TcpStateCounts Tcp)
 {
     public ulong HeadroomFds => Headroom.Fds(WorstOpenFds, WorstSoftLimit);
+
+    /// <summary>The instance's leak projection (filled by the host page's read, HostAsync), or null when none is stored yet.</summary>
+    public ProjectionView? Projection { get; init; }
 }
 
 /// <summary>Fds by main type (pipe = pipe + fifo; socket other = netlink and the rest; anon inode = epoll, eventfd, timerfd, signalfd, inotify...; other = devices, memfd...).</summary>

@@ -68,6 +68,6 @@ public sealed class ProjectionEntity
     /// <summary>The "now" of the projection (the series' last sample time when it went quiet).</summary>
     public DateTimeOffset ComputedAt { get; set; }
 
-    /// <summary>The job pass that last wrote the row.</summary>
+    /// <summary>The job pass that last computed the projection (a "no leak" may be kept for a few passes).</summary>
     public DateTimeOffset PassAt { get; set; }
 }

@@ -42,11 +42,12 @@ public sealed class AlertHarness : IAsyncLifetime
     }
 
     /// <summary>A service provider over this harness's database with another clock and, when given, a transition sink.</summary>
-    public ServiceProvider Build(TimeProvider clock, IAlertTransitionSink? sink) => Build(Database.ConnectionString, clock, sink);
+    public ServiceProvider Build(TimeProvider clock, IAlertTransitionSink? sink, Fleet.Web.Data.IProjectionData? projections = null) =>
+        Build(Database.ConnectionString, clock, sink, projections);
 
     public TestDatabase Database => _database ?? throw new InvalidOperationException("not started");
 
-    private static ServiceProvider Build(string connectionString, TimeProvider clock, IAlertTransitionSink? sink)
+    private static ServiceProvider Build(string connectionString, TimeProvider clock, IAlertTransitionSink? sink, Fleet.Web.Data.IProjectionData? projections = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Fleet"] = connectionString })
@@ -60,6 +61,10 @@ public sealed class AlertHarness : IAsyncLifetime
         {
             // After AddAlerts on purpose: the sink is found whatever the order of registration.
             services.AddSingleton(sink);
+        }
+        if (projections is not null)
+        {
+            services.AddSingleton(projections);
         }
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }

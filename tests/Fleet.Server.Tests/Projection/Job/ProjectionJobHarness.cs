@@ -32,6 +32,9 @@ public sealed class ProjectionJobHarness : IAsyncLifetime
 
     public ProjectionJob Job => Services.GetRequiredService<ProjectionJob>();
 
+    /// <summary>A job of its own (with no series read yet), for a test that must not see another test's earlier pass.</summary>
+    public ProjectionJob NewJob() => ActivatorUtilities.CreateInstance<ProjectionJob>(Services);
+
     public ProjectionStore Store => Services.GetRequiredService<ProjectionStore>();
 
     /// <summary>Storage as a StorageHarness would give it, over the same database (for storing snapshots).</summary>

@@ -33,7 +33,7 @@ public sealed class ProjectionJobTests(ProjectionJobHarness harness) : IClassFix
         var flatNoise = Noise(2, 4);
         await harness.WriteInstanceAsync(host, flat, 200, 1024, 524288, Every(Step, Now.AddHours(-24), Now).Select(t => (t, (int)Math.Round(300 + flatNoise()))));
 
-        var pass = await harness.Job.RunPassAsync(CancellationToken.None).WaitAsync(TestTimeout);
+        var pass = await harness.NewJob().RunPassAsync(CancellationToken.None).WaitAsync(TestTimeout);
         var projections = await harness.Store.HostAsync("pj-leak", CancellationToken.None).WaitAsync(TestTimeout);
 
         Assert.True(pass.FullRead);
@@ -60,5 +60,55 @@ public sealed class ProjectionJobTests(ProjectionJobHarness harness) : IClassFix
         Assert.Equal(LeakVerdict.NoLeak, steady.Verdict);
         Assert.Null(steady.TimeToSoftLimit);
         Assert.Empty(steady.Restarts);
+    }
+
+    [Fact]
+    public async Task Pass_WhereCloseWaitTowardOneRemoteGrowsWithTheFds_NamesThatRemoteAsASocketLeak()
+    {
+        // 12 h of a proxy whose fds rise 50/h, 40/h of them CLOSE_WAIT sockets toward 10.0.3.7:443; a database
+        // connection pool keeps 3 CLOSE_WAIT toward 10.0.9.9:5432 all along.
+        var from = Now.AddHours(-12);
+        int CloseWait(DateTimeOffset t) => (int)Math.Floor(40 * (t - from).TotalHours);
+        await harness.Storage.StoreAsync(Make("pj-socket", 1, Now, new Proc("proxy", 300, 700, 65536, ("10.0.3.7", 443, 480), ("10.0.9.9", 5432, 3))));
+        int host = await harness.HostIdAsync("pj-socket");
+        int proxy = await harness.ServiceIdAsync("pj-socket", "proxy");
+        var noise = Noise(3, 3);
+        var times = Every(Step, from, Now).ToList();
+        await harness.WriteInstanceAsync(host, proxy, 300, 65536, 524288, times.Select(t => (t, (int)Math.Round(100 + 10 * (t - from).TotalHours + CloseWait(t) + noise()))));
+        await harness.WriteCloseWaitAsync(host, proxy, 300, "10.0.3.7", 443, times.Select(t => (t, CloseWait(t))));
+        await harness.WriteCloseWaitAsync(host, proxy, 300, "10.0.9.9", 5432, times.Select(t => (t, 3)));
+
+        var pass = await harness.NewJob().RunPassAsync(CancellationToken.None).WaitAsync(TestTimeout);
+        var projections = await harness.Store.HostAsync("pj-socket", CancellationToken.None).WaitAsync(TestTimeout);
+
+        Assert.True(pass.SocketLeaks >= 1);
+        var instance = Assert.Single(projections, p => p.Service == "proxy" && p.Pid is null);
+        Assert.Equal(LeakVerdict.Leak, instance.Verdict);
+        var socket = Assert.IsType<SocketLeak>(instance.SocketLeak);
+        Assert.Equal("10.0.3.7:443", socket.Remote);
+        Assert.InRange(socket.CloseWaitSlopePerHour, 36, 44);
+        Assert.InRange(socket.ShareOfFdRise, 0.7, 0.9);
+        Assert.Equal(480UL, socket.CloseWaitNow);
+        Assert.Contains("socket leak toward 10.0.3.7:443", instance.Reason, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Pass_WhereCloseWaitIsSteadyWhileTheFdsLeak_NamesNoSocketLeak()
+    {
+        var from = Now.AddHours(-12);
+        await harness.Storage.StoreAsync(Make("pj-nosocket", 1, Now, new Proc("files", 400, 700, 65536, ("10.0.9.9", 5432, 3))));
+        int host = await harness.HostIdAsync("pj-nosocket");
+        int files = await harness.ServiceIdAsync("pj-nosocket", "files");
+        var noise = Noise(4, 3);
+        var times = Every(Step, from, Now).ToList();
+        await harness.WriteInstanceAsync(host, files, 400, 65536, 524288, times.Select(t => (t, (int)Math.Round(100 + 50 * (t - from).TotalHours + noise()))));
+        await harness.WriteCloseWaitAsync(host, files, 400, "10.0.9.9", 5432, times.Select(t => (t, 3)));
+
+        await harness.NewJob().RunPassAsync(CancellationToken.None).WaitAsync(TestTimeout);
+        var projections = await harness.Store.HostAsync("pj-nosocket", CancellationToken.None).WaitAsync(TestTimeout);
+
+        var instance = Assert.Single(projections, p => p.Service == "files" && p.Pid is null);
+        Assert.Equal(LeakVerdict.Leak, instance.Verdict);
+        Assert.Null(instance.SocketLeak);
     }
 }

@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Fleet.Web.Data;
+
+namespace Fleet.Server.Api;
+
+/// <summary>
+/// The alerting HTTP API: rules (list, read, create, replace, delete; each change audited with the caller as actor),
+/// alerts (active, or the history), and the audit log. Enums travel as their names (numbers are accepted too);
+/// durations as "hh:mm:ss". A rule that does not validate gets 400 with every error under its field; an unknown id 404.
+/// </summary>
+public static class AlertApi
+{
+    /// <summary>A rule body larger than this is refused (a rule is a few hundred bytes).</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>How far back GET /api/alerts?state=all looks when no "from" is given.</summary>
+    public static readonly TimeSpan DefaultHistory = TimeSpan.FromDays(7);
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    public static IEndpointRouteBuilder MapAlertApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api");
+
+        api.MapGet("/alert-rules", async (IAlertRules rules, CancellationToken ct) =>
+            Results.Json(await rules.ListAsync(ct), Json));
+
+        api.MapGet("/alert-rules/{id:long}", async (long id, IAlertRules rules, CancellationToken ct) =>
+            await rules.GetAsync(id, ct) is { } rule ? Results.Json(rule, Json) : UnknownRule(id));
+
+        api.MapPost("/alert-rules", async (HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
+        {
+            var (draft, problem) = await ReadDraftAsync(request, ct);
+            if (draft is null)
+            {
+                return problem!;
+            }
+            try
+            {
+                var rule = await rules.CreateAsync(draft, actor.CurrentActor(), ct);
+                return Results.Json(rule, Json, statusCode: StatusCodes.Status201Created);
+            }
+            catch (AlertRuleInvalidException e)
+            {
+                return Invalid(e.Errors);
+            }
+        });
+
+        api.MapPut("/alert-rules/{id:long}", async (long id, HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
+        {
+            var (draft, problem) = await ReadDraftAsync(request, ct);
+            if (draft is null)
+            {
+                return problem!;
+            }
+            try
+            {
+                return await rules.UpdateAsync(id, draft, actor.CurrentActor(), ct) is { } rule ? Results.Json(rule, Json) : UnknownRule(id);
+            }
+            catch (AlertRuleInvalidException e)
+            {
+                return Invalid(e.Errors);
+            }
+        });
+
+        api.MapDelete("/alert-rules/{id:long}", async (long id, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
+            await rules.DeleteAsync(id, actor.CurrentActor(), ct) ? Results.NoContent() : UnknownRule(id));
+
+        api.MapGet("/alerts", async (string? state, string? host, string? severity, string? from, string? to, int? limit, IAlertData alerts, TimeProvider time, CancellationToken ct) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            host = string.IsNullOrWhiteSpace(host) ? null : host;
+            state = string.IsNullOrWhiteSpace(state) ? "active" : state;
+            if (state is not ("active" or "all"))
+            {
+                errors["state"] = ["active or all"];
+            }
+            AlertSeverity? sev = null;
+            if (!string.IsNullOrWhiteSpace(severity))
+            {
+                if (Enum.TryParse<AlertSeverity>(severity, ignoreCase: true, out var s) && Enum.IsDefined(s) && !char.IsDigit(severity[0]))
+                {
+                    sev = s;
+                }
+                else
+                {
+                    errors["severity"] = ["Warning or Critical"];
+                }
+            }
+            var now = time.GetUtcNow();
+            var fromAt = Time(from, now - DefaultHistory, "from", errors);
+            var toAt = Time(to, now.AddTicks(1), "to", errors);
+            if (limit is < 1 or > 1000)
+            {
+                errors["limit"] = ["between 1 and 1000"];
+            }
+            if (errors.Count > 0)
+            {
+                return BadRequest(errors, "Bad alert query");
+            }
+            if (state == "active")
+            {
+                var active = await alerts.ActiveAsync(host, ct);
+                return Results.Json(sev is null ? active : [.. active.Where(a => a.Severity == sev)], Json);
+            }
+            return Results.Json(await alerts.HistoryAsync(new AlertHistoryQuery(fromAt, toAt, host, sev, limit ?? 200), ct), Json);
+        });
+
+        api.MapGet("/audit", async (int? limit, IAlertRules rules, CancellationToken ct) =>
+            limit is < 1 or > 1000
+                ? BadRequest(new Dictionary<string, string[]> { ["limit"] = ["between 1 and 1000"] }, "Bad audit query")
+                : Results.Json(await rules.AuditAsync(limit ?? 200, ct), Json));
+
+        return endpoints;
+    }
+
+    /// <summary>Every "field: message" error of a draft under its field, as a validation problem (400).</summary>
+    public static IResult Invalid(IReadOnlyList<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        var byField = errors
+            .Select(e => e.Split(':', 2))
+            .GroupBy(p => p.Length == 2 ? p[0].Trim() : "rule", p => p.Length == 2 ? p[1].Trim() : p[0])
+            .ToDictionary(g => g.Key, g => g.ToArray());
+        return BadRequest(byField, "Invalid alert rule");
+    }
+
+    private static IResult BadRequest(Dictionary<string, string[]> errors, string title) =>
+        Results.ValidationProblem(errors, title: title, detail: string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+
+    private static IResult UnknownRule(long id) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown alert rule", detail: string.Create(CultureInfo.InvariantCulture, $"no alert rule with id {id}"));
+
+    private static async Task<(AlertRuleDraft? Draft, IResult? Problem)> ReadDraftAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Rule too large", detail: $"at most {MaxBodyBytes} bytes"));
+        }
+        try
+        {
+            using var limited = new MemoryStream();
+            await request.Body.CopyToAsync(limited, ct);
+            if (limited.Length > MaxBodyBytes)
+            {
+                return (null, Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Rule too large", detail: $"at most {MaxBodyBytes} bytes"));
+            }
+            limited.Position = 0;
+            var draft = limited.Length == 0 ? null : await JsonSerializer.DeserializeAsync<AlertRuleDraft>(limited, Json, ct);
+            return draft is null
+                ? (null, BadRequest(new Dictionary<string, string[]> { ["rule"] = ["a JSON alert rule is required"] }, "Invalid alert rule"))
+                : (draft, null);
+        }
+        catch (JsonException e)
+        {
+            string field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "rule";
+            return (null, BadRequest(new Dictionary<string, string[]> { [field] = ["not a valid value (enums by name, durations as hh:mm:ss)"] }, "Invalid alert rule"));
+        }
+    }
+
+    private static DateTimeOffset Time(string? text, DateTimeOffset fallback, string field, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+        {
+            return at;
+        }
+        errors[field] = ["an ISO 8601 time"];
+        return fallback;
+    }
+}
