@@ -149,16 +149,19 @@ public sealed class ProjectionUiTests
     }
 
     [Fact]
-    public async Task Overview_AtRiskRows_ShowTheLeaksTimeToExhaustion_AndNoLeakForTheOthers()
+    public async Task Overview_AtRiskRows_ShowTheProjectionTheServerJoined_InTheServersOrder()
     {
         var now = DateTimeOffset.UtcNow;
         var data = new FakeDashboardData
         {
             Overview = new FleetOverview([Samples.HostRow("web-1", now), Samples.HostRow("web-2", now)],
-                [Samples.Risk("web-1", "api", now, 70), Samples.Risk("web-2", "db", now, 90)], Samples.Interval),
+                [
+                    Samples.Risk("web-1", "api", now, 70) with { Projection = ProjectionSamples.Leak("web-1", "api", now, TimeSpan.FromMinutes(90)) },
+                    Samples.Risk("web-2", "db", now, 90) with { Projection = ProjectionSamples.NoLeak("web-2", "db", now) },
+                    Samples.Risk("web-2", "cache", now, 60),
+                ], Samples.Interval),
         };
-        var projections = new FakeProjectionData { All = [ProjectionSamples.Leak("web-1", "api", now, TimeSpan.FromMinutes(90))] };
-        await using var ctx = DashboardContext.Create(data, new FakeLiveFeed(), projections);
+        await using var ctx = DashboardContext.Create(data, new FakeLiveFeed());
         var cut = ctx.Render<Overview>();
 
         cut.WaitForAssertion(() =>
@@ -170,8 +173,32 @@ public sealed class ProjectionUiTests
             var db = cut.Find("[data-testid=at-risk-row][data-host=web-2][data-service=db] [data-testid=at-risk-tte]");
             Assert.Equal("", db.GetAttribute("data-value"));
             Assert.Contains("no leak", db.TextContent, StringComparison.Ordinal);
+            Assert.Contains("not projected yet", cut.Find("[data-testid=at-risk-row][data-service=cache] [data-testid=at-risk-tte]").TextContent, StringComparison.Ordinal);
         }, Wait);
-        // The server orders the at-risk rows: the page keeps its order.
-        Assert.Equal(["api", "db"], cut.FindAll("[data-testid=at-risk-row]").Select(r => r.GetAttribute("data-service")));
+        // The server orders the at-risk rows (soonest exhaustion first): the page keeps its order.
+        Assert.Equal(["api", "db", "cache"], cut.FindAll("[data-testid=at-risk-row]").Select(r => r.GetAttribute("data-service")));
+    }
+
+    [Fact]
+    public async Task ServicePage_KeepsAnInstancesProjection_WhenALiveSummaryArrives()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var data = new FakeDashboardData();
+        data.Services["api"] = new ServiceView("api",
+            [new InstanceRow("web-1", now, Samples.Interval, Samples.Risk("web-1", "api", now) with { Projection = ProjectionSamples.Leak("web-1", "api", now, TimeSpan.FromHours(5)) })],
+            Samples.Series("open_fds", Samples.Line("web-1", (now.AddMinutes(-1), 900))), Samples.Series("soft_pct"), Samples.Series("close_wait"));
+        // The projection port has nothing: the row's own projection (joined by the server) is what shows.
+        var feed = new FakeLiveFeed();
+        await using var ctx = DashboardContext.Create(data, feed);
+        var cut = ctx.Render<ServicePage>(p => p.Add(s => s.Name, "api"));
+        cut.WaitForAssertion(() => Assert.Equal(1, feed.ActiveSubscriptions), Wait);
+
+        await feed.PublishAsync(Samples.Live("web-1", 6, DateTimeOffset.UtcNow, 12, Samples.LiveService("api", 12)));
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Equal("12", cut.Find("[data-testid=instance-row][data-host=web-1] [data-testid=instance-close-wait]").GetAttribute("data-value"));
+            Assert.Equal(Seconds(TimeSpan.FromHours(5)), cut.Find("[data-testid=instance-row][data-host=web-1] [data-testid=instance-tte]").GetAttribute("data-value"));
+        }, Wait);
     }
 }
