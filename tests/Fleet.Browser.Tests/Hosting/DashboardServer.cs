@@ -1,6 +1,8 @@
 using Fleet.Server.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +18,9 @@ internal sealed class DashboardServer(string connectionString, string agentState
     : WebApplicationFactory<Program>
 {
     public const string LeakyService = "leaky-client";
+
+    /// <summary>What the server's AddAlerts reads (nothing needed: its defaults).</summary>
+    private static IConfiguration Configuration { get; } = new ConfigurationBuilder().Build();
 
     /// <summary>Starts the server (once) and returns where the pages are served.</summary>
     public Uri Start()
@@ -49,5 +54,8 @@ internal sealed class DashboardServer(string connectionString, string agentState
         }
         // From the first line on, so a failed start (migrations, options) is in the log too.
         builder.ConfigureLogging(logging => logging.AddProvider(logs));
+        // The pages' projection and alert ports: what the server registers, and what it does not yet register
+        // (while the issue-5 parts are merged one by one) filled in here, so the pages have every port they read.
+        builder.ConfigureTestServices(services => MissingPorts.AddTo(services, Configuration));
     }
 }

@@ -4,16 +4,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Web.Tests.Fakes;
 
-/// <summary>A bUnit context with the UI's services, a fake data port and a fake live feed.</summary>
+/// <summary>A bUnit context with the UI's services and fake data ports (dashboard, live feed, projections, alerts).</summary>
 public static class DashboardContext
 {
-    public static BunitContext Create(FakeDashboardData data, FakeLiveFeed feed)
+    public static BunitContext Create(FakeDashboardData data, FakeLiveFeed feed, FakeProjectionData? projections = null, FakeAlertData? alerts = null)
     {
         var ctx = new BunitContext();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddFleetWeb();
         ctx.Services.AddSingleton<IDashboardData>(data);
         ctx.Services.AddSingleton<ILiveFeed>(feed);
+        ctx.Services.AddSingleton<IProjectionData>(projections ?? new FakeProjectionData());
+        ctx.Services.AddSingleton<IAlertData>(alerts ?? new FakeAlertData());
         return ctx;
     }
 }

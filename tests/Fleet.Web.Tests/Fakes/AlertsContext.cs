@@ -1,0 +1,51 @@
+using Bunit;
+using Fleet.Web.Data;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+
+namespace Fleet.Web.Tests.Fakes;
+
+/// <summary>
+/// A bUnit context for the alert pages: fake rules, channels and alerts, a named actor, and MudBlazor's popover and
+/// dialog providers rendered first (dialogs and select lists render inside them, as in the layout).
+/// </summary>
+public sealed class AlertsContext : IAsyncDisposable
+{
+    public const string ActorName = "alice@example.test";
+
+    private AlertsContext()
+    {
+        Ctx = new BunitContext();
+        Ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        Ctx.Services.AddSingleton<IActorAccessor>(new NamedActor(ActorName));
+        Ctx.Services.AddFleetWeb();
+        Ctx.Services.AddSingleton<IAlertRules>(Rules);
+        Ctx.Services.AddSingleton<INotificationChannels>(Channels);
+        Ctx.Services.AddSingleton<IAlertData>(Alerts);
+        Ctx.Services.AddSingleton<ILiveFeed>(Feed);
+        Ctx.Render<MudPopoverProvider>();
+        Dialogs = Ctx.Render<MudDialogProvider>();
+    }
+
+    public BunitContext Ctx { get; }
+
+    /// <summary>Where dialogs (and their fields and buttons) are rendered.</summary>
+    public IRenderedComponent<MudDialogProvider> Dialogs { get; }
+
+    public FakeAlertRules Rules { get; } = new(TimeProvider.System);
+
+    public FakeChannels Channels { get; } = new(TimeProvider.System);
+
+    public FakeAlertData Alerts { get; } = new();
+
+    public FakeLiveFeed Feed { get; } = new();
+
+    public static AlertsContext Create() => new();
+
+    public async ValueTask DisposeAsync() => await Ctx.DisposeAsync();
+
+    private sealed class NamedActor(string name) : IActorAccessor
+    {
+        public string CurrentActor() => name;
+    }
+}
