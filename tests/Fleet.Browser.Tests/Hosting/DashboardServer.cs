@@ -54,8 +54,5 @@ internal sealed class DashboardServer(string connectionString, string agentState
         }
         // From the first line on, so a failed start (migrations, options) is in the log too.
         builder.ConfigureLogging(logging => logging.AddProvider(logs));
-        // The pages' projection and alert ports: what the server registers, and what it does not yet register
-        // (while the issue-5 parts are merged one by one) filled in here, so the pages have every port they read.
-        builder.ConfigureTestServices(services => MissingPorts.AddTo(services, Configuration));
     }
 }
