@@ -405,6 +405,10 @@ public sealed partial class AlertEvaluator(
             t.Stored = true;
             t.PersistedAt = batch.Now;
         }
+        foreach (var (alert, @event, _) in batch.Transitions)
+        {
+            LogTransition(logger, alert.Row.Id, @event, alert.Row.Severity, alert.Row.RuleName, alert.Row.Summary);
+        }
     }
 
     private async Task EnsureLoadedAsync(CancellationToken ct)
@@ -441,6 +445,9 @@ public sealed partial class AlertEvaluator(
             .ToListAsync(ct).ConfigureAwait(false);
         return rows.ToDictionary(r => r.Host, r => r.LastSeen, StringComparer.Ordinal);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {Id} {Event} ({Severity}, rule \"{Rule}\"): {Summary}")]
+    private static partial void LogTransition(ILogger logger, long id, string @event, AlertSeverity severity, string rule, string summary);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alerts: {Rules} enabled rules, {Open} open alerts loaded at {Now}")]
     private static partial void LogLoaded(ILogger logger, int rules, int open, DateTimeOffset now);
