@@ -29,6 +29,7 @@ public sealed partial class AlertEvaluator(
     ILogger<AlertEvaluator> logger)
 {
     private readonly Dictionary<AlertKey, Tracked> _open = [];
+    private readonly Dictionary<string, HashSet<AlertKey>> _openByHost = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastCollected = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastHeard = new(StringComparer.Ordinal);
     private readonly AlertOptions _options = options.Value;
@@ -186,7 +187,8 @@ public sealed partial class AlertEvaluator(
                 }
             }
         }
-        foreach (var t in _open.Values.Where(t => covers(t.Row.Metric) && string.Equals(t.Row.Host, host, StringComparison.Ordinal)).ToList())
+        var ofHost = _openByHost.TryGetValue(host, out var keys) ? keys.Select(k => _open[k]).Where(t => covers(t.Row.Metric)).ToList() : [];
+        foreach (var t in ofHost)
         {
             if (!seen.Contains(t.Key))
             {
@@ -255,7 +257,7 @@ public sealed partial class AlertEvaluator(
             Summary = AlertSummaries.Of(rule.Metric, rule.Threshold, stored, key.Host, key.Service, key.Pid, key.Remote),
         };
         var added = new Tracked(key, row) { Stored = false };
-        _open[key] = added;
+        AddOpen(added);
         batch.Changed.Add(added);
         if (rule.For <= TimeSpan.Zero)
         {
@@ -293,7 +295,7 @@ public sealed partial class AlertEvaluator(
         {
             t.Row.Summary = AlertSummaries.WithReason(t.Row.Summary, reason);
         }
-        _open.Remove(t.Key);
+        RemoveOpen(t);
         batch.Changed.Add(t);
         batch.Transitions.Add((t, AlertTransition.Resolved, t.Row.ToView()));
     }
@@ -301,7 +303,7 @@ public sealed partial class AlertEvaluator(
     /// <summary>A pending alert whose condition cleared: it never fired, so it leaves no history.</summary>
     private void Drop(Tracked t, Batch batch)
     {
-        _open.Remove(t.Key);
+        RemoveOpen(t);
         batch.Changed.Remove(t);
         if (t.Stored)
         {
@@ -327,6 +329,26 @@ public sealed partial class AlertEvaluator(
         if (!t.Stored || batch.Now - t.PersistedAt >= _options.ValueRefreshInterval)
         {
             batch.Changed.Add(t);
+        }
+    }
+
+    private void AddOpen(Tracked t)
+    {
+        _open[t.Key] = t;
+        if (!_openByHost.TryGetValue(t.Key.Host, out var keys))
+        {
+            keys = [];
+            _openByHost[t.Key.Host] = keys;
+        }
+        keys.Add(t.Key);
+    }
+
+    private void RemoveOpen(Tracked t)
+    {
+        _open.Remove(t.Key);
+        if (_openByHost.TryGetValue(t.Key.Host, out var keys) && keys.Remove(t.Key) && keys.Count == 0)
+        {
+            _openByHost.Remove(t.Key.Host);
         }
     }
 
@@ -383,6 +405,10 @@ public sealed partial class AlertEvaluator(
             t.Stored = true;
             t.PersistedAt = batch.Now;
         }
+        foreach (var (alert, @event, _) in batch.Transitions)
+        {
+            LogTransition(logger, alert.Row.Id, @event, alert.Row.Severity, alert.Row.RuleName, alert.Row.Summary);
+        }
     }
 
     private async Task EnsureLoadedAsync(CancellationToken ct)
@@ -396,11 +422,12 @@ public sealed partial class AlertEvaluator(
         _rules = await db.AlertRules.AsNoTracking().Where(r => r.Enabled).OrderBy(r => r.Id).ToListAsync(ct).ConfigureAwait(false);
         var open = await db.Alerts.AsNoTracking().Where(a => a.State != AlertState.Resolved).ToListAsync(ct).ConfigureAwait(false);
         _open.Clear();
+        _openByHost.Clear();
         var now = time.GetUtcNow();
         foreach (var a in open)
         {
             var key = new AlertKey(a.RuleId, a.Host, a.Service, a.Pid, a.Remote);
-            _open[key] = new Tracked(key, a) { Stored = true, PersistedAt = a.LastEvaluatedAt };
+            AddOpen(new Tracked(key, a) { Stored = true, PersistedAt = a.LastEvaluatedAt });
         }
         _loadedVersion = version;
         if (open.Count > 0)
@@ -418,6 +445,9 @@ public sealed partial class AlertEvaluator(
             .ToListAsync(ct).ConfigureAwait(false);
         return rows.ToDictionary(r => r.Host, r => r.LastSeen, StringComparer.Ordinal);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {Id} {Event} ({Severity}, rule \"{Rule}\"): {Summary}")]
+    private static partial void LogTransition(ILogger logger, long id, string @event, AlertSeverity severity, string rule, string summary);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alerts: {Rules} enabled rules, {Open} open alerts loaded at {Now}")]
     private static partial void LogLoaded(ILogger logger, int rules, int open, DateTimeOffset now);

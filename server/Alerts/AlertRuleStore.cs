@@ -143,7 +143,7 @@ public sealed class AlertRuleStore(IDbContextFactory<FleetDbContext> contexts, I
     {
         ArgumentNullException.ThrowIfNull(draft);
         // AlertRuleDraft.Validate looks the metric up first: an undefined one (a number off the enum) would throw there.
-        var errors = Enum.IsDefined(draft.Metric) ? draft.Validate() : ["metric: unknown"];
+        var errors = draft.Validate();
         if (errors.Count > 0)
         {
             throw new AlertRuleInvalidException(errors);

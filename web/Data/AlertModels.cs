@@ -103,6 +103,12 @@ public sealed record AlertRuleDraft(
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
+        if (!Enum.IsDefined(Metric))
+        {
+            // Nothing else can be judged without knowing the metric's unit and bounds.
+            return ["metric: unknown"];
+        }
+
         var info = AlertMetrics.Of(Metric);
         if (string.IsNullOrWhiteSpace(Name))
         {
@@ -111,11 +117,6 @@ public sealed record AlertRuleDraft(
         else if (Name.Length > MaxNameLength || Name.Any(char.IsControl))
         {
             errors.Add($"name: at most {MaxNameLength} printable characters");
-        }
-
-        if (!Enum.IsDefined(Metric))
-        {
-            errors.Add("metric: unknown");
         }
 
         if (Scope is AlertScopeKind.HostPattern or AlertScopeKind.Service)

@@ -174,6 +174,26 @@ public sealed class AlertEvaluatorTests(AlertHarness harness) : IClassFixture<Al
     }
 
     [Fact]
+    public async Task RuleChangedInWhatItWatches_ResolvesItsAlertsAtOnce_InTheSameSaveAsTheAuditEntry()
+    {
+        await using var rig = new EvaluatorRig(harness);
+        var rule = await rig.RuleAsync(AlertMetric.ServiceFdPercent, 80, 75);
+        await rig.EvaluateAsync(rig.Snapshot("web-11", new Proc("api", 10, 900, 1000)));
+        var firing = Assert.Single(await rig.ActiveAsync());
+        rig.Clock.Advance(TimeSpan.FromMinutes(1));
+
+        await rig.Rules.UpdateAsync(rule.Id, rule.Draft with { Scope = AlertScopeKind.HostPattern, Pattern = "db-*" }, "alice", CancellationToken.None).WaitAsync(EvaluatorRig.Timeout);
+
+        Assert.Empty(await rig.ActiveAsync());
+        var resolved = Assert.Single(await rig.HistoryAsync("web-11"));
+        Assert.Equal((firing.Id, AlertState.Resolved, rig.Clock.GetUtcNow()), (resolved.Id, resolved.State, resolved.ResolvedAt!.Value));
+        Assert.Contains("rule changed", resolved.Summary, StringComparison.Ordinal);
+        Assert.Equal([AlertTransition.Firing, AlertTransition.Resolved], rig.Sink.Transitions.Select(t => t.Event));
+        var audit = await rig.Rules.AuditAsync(10, CancellationToken.None).WaitAsync(EvaluatorRig.Timeout);
+        Assert.Equal(["updated", "created"], audit.Where(a => a.Entity == AlertRuleStore.AuditEntity).Select(a => a.Action));
+    }
+
+    [Fact]
     public async Task NewThreshold_AppliesToTheOpenAlertAtTheNextEvaluation()
     {
         await using var rig = new EvaluatorRig(harness);
