@@ -142,7 +142,6 @@ public sealed class AlertRuleStore(IDbContextFactory<FleetDbContext> contexts, I
     private static void Validate(AlertRuleDraft draft)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        // AlertRuleDraft.Validate looks the metric up first: an undefined one (a number off the enum) would throw there.
         var errors = draft.Validate();
         if (errors.Count > 0)
         {
