@@ -29,6 +29,7 @@ public static class LeakProjector
 {
     private const double MadToSigma = 1.4826;
     private const double NoiseFloor = 0.5;
+    private const double TrimNoiseScales = 4;
     private static readonly TimeSpan Horizon = TimeSpan.FromDays(365 * 100);
     private static readonly ProjectionOptions Defaults = new();
 
@@ -129,10 +130,73 @@ public static class LeakProjector
         var quality = Math.Clamp(slope / standardError / (2 * options.MinSlopeStandardErrors), 0, 1)
             * Math.Clamp(persistence, 0, 1)
             * coverage;
+        var finalNote = "";
+        if (correlation < options.EfficientFitMaxCorrelation && TrimmedLeastSquares(x, y, slope, intercept) is { } efficient && efficient.Slope > 0)
+        {
+            // The leak is decided; its slope and level now come from least squares over every reading of the run
+            // that lies within a few noise scales of the robust line (spikes out), which wastes less of the data
+            // than the median of pairwise slopes over buckets does.
+            finalNote = string.Create(CultureInfo.InvariantCulture,
+                $" Least squares over the {efficient.Kept} readings within {TrimNoiseScales} noise scales of that line: {Signed(efficient.Slope)} fds/h.");
+            slope = efficient.Slope;
+            level = Math.Max(0, efficient.Intercept + slope * nowHours);
+        }
+
         return new Projection(ProjectionVerdict.Leak, slope, level,
             TimeTo(softLimit, level, slope), TimeTo(hardLimit, level, slope), quality, t0, restarts, cadence,
             string.Create(CultureInfo.InvariantCulture,
-                $"Leak: {fitted}; the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h.{restartNote}"));
+                $"Leak: {fitted}; the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h.{finalNote}{restartNote}"));
+    }
+
+    /// <summary>
+    /// Least squares over the readings whose residual from the robust line is within <see cref="TrimNoiseScales"/>
+    /// noise scales (the scale from the readings' own residuals), refitted twice so the kept set follows the line;
+    /// null when fewer than three readings are kept.
+    /// </summary>
+    private static (double Slope, double Intercept, int Kept)? TrimmedLeastSquares(double[] x, double[] y, double slope, double intercept)
+    {
+        var noise = Math.Max(NoiseFloor, MadToSigma * MedianOf(x.Length, i => Math.Abs(y[i] - (intercept + slope * x[i]))));
+        var limit = TrimNoiseScales * noise;
+        (double Slope, double Intercept, int Kept)? fit = null;
+        for (var round = 0; round < 3; round++)
+        {
+            double n = 0, sx = 0, sy = 0;
+            for (var i = 0; i < x.Length; i++)
+            {
+                if (Math.Abs(y[i] - (intercept + slope * x[i])) <= limit)
+                {
+                    n++;
+                    sx += x[i];
+                    sy += y[i];
+                }
+            }
+
+            if (n < 3)
+            {
+                return fit;
+            }
+
+            double mx = sx / n, my = sy / n, sxx = 0, sxy = 0;
+            for (var i = 0; i < x.Length; i++)
+            {
+                if (Math.Abs(y[i] - (intercept + slope * x[i])) <= limit)
+                {
+                    sxx += (x[i] - mx) * (x[i] - mx);
+                    sxy += (x[i] - mx) * (y[i] - my);
+                }
+            }
+
+            if (sxx <= 0)
+            {
+                return fit;
+            }
+
+            slope = sxy / sxx;
+            intercept = my - (slope * mx);
+            fit = (slope, intercept, (int)n);
+        }
+
+        return fit;
     }
 
     /// <summary>The Theil–Sen slope of points [from, to) and its standard error from that segment's own residuals.</summary>

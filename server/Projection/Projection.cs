@@ -76,4 +76,12 @@ public sealed record ProjectionOptions
 
     /// <summary>Long runs are reduced to at most this many time buckets (median time, median fds) before the pairwise slopes.</summary>
     public int MaxBuckets { get; init; } = 240;
+
+    /// <summary>
+    /// Once a leak is found and the bucket residuals' lag-one correlation is below this, its slope and level come
+    /// from least squares over the run's readings within four noise scales of the robust line (more efficient than
+    /// the robust line under plain noise; spikes stay out). Under strongly correlated noise the robust line was the
+    /// more accurate in the harness, so it is kept. 0 always keeps the robust (Theil–Sen) line.
+    /// </summary>
+    public double EfficientFitMaxCorrelation { get; init; } = 0.3;
 }
