@@ -39,6 +39,39 @@ public sealed class LeakProjectorAccuracyTests
         Assert.True(LeastSquares(samples).Slope > 25, "the spikes must pull plain least squares, or this test shows nothing");
     }
 
+    [Fact]
+    public void RiseThatIsOneStep_IsNoLeakByTheSlopeWithinItsFlatParts()
+    {
+        // Flat at 400, a jump to 700 half-way, flat again. With the whole-run significance gate off (it would also
+        // refuse this rise), the slope within the two flat parts, a jump allowed between them, is what refuses it.
+        var noise = new Random(14);
+        var samples = Series(10, TimeSpan.FromMinutes(1), h => (h < 5 ? 400 : 700) + (6 * Gauss(noise)));
+
+        var p = LeakProjector.Project(samples, 2000, 4000, samples[^1].Time, new ProjectionOptions { MinSlopeStandardErrors = 0 });
+
+        Assert.True(p.Verdict == ProjectionVerdict.NoLeak && p.Reason.Contains("step", StringComparison.Ordinal), p.Reason);
+        Assert.Null(p.TimeToSoftLimit);
+    }
+
+    [Fact]
+    public void LeakThatStoppedUnderCorrelatedNoise_IsNoLeak()
+    {
+        // 40 fds/h for 9 h, then flat for 5 h, under slow correlated noise: the best break is at the stop and the
+        // slope after it is far below half the slope before, in units of the noise's long-run deviation.
+        var noise = new Random(15);
+        var wander = 0.0;
+        var samples = Series(14, TimeSpan.FromMinutes(1), h =>
+        {
+            wander = (0.97 * wander) + (3 * Gauss(noise));
+            return 300 + (40 * Math.Min(h, 9)) + wander + (5 * Gauss(noise));
+        });
+
+        var p = LeakProjector.Project(samples, 4000, 8000, samples[^1].Time);
+
+        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+        Assert.Contains("persist", p.Reason, StringComparison.Ordinal);
+    }
+
     internal static (double Slope, double Intercept) LeastSquares(IReadOnlyList<FdSample> samples)
     {
         var t0 = samples[0].Time;
