@@ -36,6 +36,7 @@ public static class LeakProjector
     private const double MadToSigma = 1.4826;
     private const double NoiseFloor = 0.5;
     private const double TrimNoiseScales = 4;
+    private const int MinSplitPoints = 6;
     private static readonly TimeSpan Horizon = TimeSpan.FromDays(365 * 100);
     private static readonly ProjectionOptions Defaults = new();
 
@@ -125,11 +126,13 @@ public static class LeakProjector
         var beforeQuarter = TheilSenSlope(bx, by, 0, quarterFrom);
         var stop = StopTest(bx, by, spanHours, options.MinRecentSlopeRatio);
         var split = SplitTest(bx, by, spanHours);
-        if (split.Within < options.StepTestStandardErrors * split.WithinError)
+        // A step leaves no rise within its two flat parts: that slope must be significant and, over the run, rise
+        // by the minimum too (a minute slope is "significant" when the noise is tiny).
+        if (split.Within < options.StepTestStandardErrors * split.WithinError || split.Within * spanHours < options.MinRiseFds)
         {
             return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"The rise is a one-off step: {fitted}; but split at {Hours(split.Tau)} with a jump allowed, the slope within the two parts is {Signed(split.Within)} fds/h, {split.Within / split.WithinError:0.#} standard errors (a leak needs {options.StepTestStandardErrors:0.#}).{restartNote}"));
+                    $"The rise is a one-off step: {fitted}; but split at {Hours(split.Tau)} with a jump allowed, the slope within the two parts is {Signed(split.Within)} fds/h, {split.Within / split.WithinError:0.#} standard errors and {split.Within * spanHours:0.#} fds over the run (a leak needs {options.StepTestStandardErrors:0.#} and {options.MinRiseFds:0.#}).{restartNote}"));
         }
 
         var persists = stop.Contrast + (options.StopTestStandardErrors * stop.Error) >= 0;
@@ -159,7 +162,7 @@ public static class LeakProjector
         return new Projection(ProjectionVerdict.Leak, slope, level,
             TimeTo(softLimit, level, slope), TimeTo(hardLimit, level, slope), quality, t0, restarts, cadence,
             string.Create(CultureInfo.InvariantCulture,
-                $"Leak: {fitted}; the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h.{finalNote}{restartNote}"));
+                $"Leak: {fitted}; the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h; at the best break, {Hours(stop.Tau)} in, {Signed(stop.After)} fds/h after against {Signed(stop.Before)} before ({stop.Contrast / stop.Error:0.#} standard errors from {options.MinRecentSlopeRatio:0.##} of it).{finalNote}{restartNote}"));
     }
 
     /// <summary>
@@ -263,7 +266,7 @@ public static class LeakProjector
     }
 
     /// <summary>
-    /// The best split of the run in two (break between 10% and 90% of the span, at least ten points on each
+    /// The best split of the run in two (break between 5% and 95% of the span, at least six points on each
     /// side) into two separate least-squares lines, a jump allowed between them. Returns the slope within the
     /// segments (their weighted mean, which a one-off step does not raise) and its standard error from the
     /// long-run variance of the two lines' residuals.
@@ -272,8 +275,8 @@ public static class LeakProjector
     {
         var bestRss = double.PositiveInfinity;
         var bestSplit = -1;
-        var from = Math.Max(10, FirstAtOrAfter(x, x[0] + (span * 0.1), minimumTail: 0));
-        var to = Math.Min(x.Length - 10, FirstAtOrAfter(x, x[0] + (span * 0.9), minimumTail: 0));
+        var from = Math.Max(MinSplitPoints, FirstAtOrAfter(x, x[0] + (span * 0.05), minimumTail: 0));
+        var to = Math.Min(x.Length - MinSplitPoints, FirstAtOrAfter(x, x[0] + (span * 0.95), minimumTail: 0));
         for (var split = from; split <= to; split++)
         {
 

@@ -78,10 +78,10 @@ public sealed record ProjectionOptions
     public int MaxBuckets { get; init; } = 240;
 
     /// <summary>The two-segment stop test: a rise has stopped when the slope after the best break is this many standard errors below <see cref="MinRecentSlopeRatio"/> × the slope before it.</summary>
-    public double StopTestStandardErrors { get; init; } = 2.25;
+    public double StopTestStandardErrors { get; init; } = 1.75;
 
-    /// <summary>The slope within the two segments of the best split (a jump allowed between them) must be this many standard errors above zero, or the rise was a one-off step.</summary>
-    public double StepTestStandardErrors { get; init; } = 2.5;
+    /// <summary>The slope within the two segments of the best split (a jump allowed between them) must be this many standard errors above zero, and rise by <see cref="MinRiseFds"/> over the run, or the rise was a one-off step.</summary>
+    public double StepTestStandardErrors { get; init; } = 2;
 
     /// <summary>
     /// Once a leak is found and the bucket residuals' lag-one correlation is below this, its slope and level come

@@ -54,6 +54,19 @@ public sealed class LeakProjectorAccuracyTests
     }
 
     [Fact]
+    public void StepOverATinyDrift_IsNoLeakThoughTheDriftIsSignificant()
+    {
+        // A 300-fd step half-way over a drift of 0.1 fds/h under near-zero noise: the drift within the two parts
+        // is many standard errors above zero but adds one fd over the run, far below the minimum rise.
+        var noise = new Random(16);
+        var samples = Series(10, TimeSpan.FromMinutes(1), h => 400 + (0.1 * h) + (h < 5 ? 0 : 300) + (0.5 * Gauss(noise)));
+
+        var p = LeakProjector.Project(samples, 2000, 4000, samples[^1].Time, new ProjectionOptions { MinSlopeStandardErrors = 0 });
+
+        Assert.True(p.Verdict == ProjectionVerdict.NoLeak && p.Reason.Contains("step", StringComparison.Ordinal), p.Reason);
+    }
+
+    [Fact]
     public void LeakThatStoppedUnderCorrelatedNoise_IsNoLeak()
     {
         // 40 fds/h for 9 h, then flat for 5 h, under slow correlated noise: the best break is at the stop and the
