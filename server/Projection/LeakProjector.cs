@@ -15,12 +15,18 @@ namespace Fleet.Server.Projection;
 /// <item>The run must span <see cref="ProjectionOptions.MinRunDuration"/> and hold <see cref="ProjectionOptions.MinSamples"/>.</item>
 /// <item>Fit a Theil–Sen line (median of pairwise slopes) to the run; a long run is first reduced to time buckets of
 /// (median time, median fds), which also takes out spikes. The noise scale is 1.4826 × the median absolute residual.</item>
-/// <item>A leak needs a slope several standard errors above zero and a minimum rise in fds (a flat series, a daily
-/// cycle without a trend and a one-off step have a slope within a few standard errors of zero; the standard error
-/// counts the residuals' correlation, so a slow swing is not taken for many independent points), and the slope must
-/// persist: the last half must rise at 40% of the first half's slope at least, and the slopes of the last half and
-/// of the last quarter, each judged by its own noise, must not be significantly below half the slope of the part of
-/// the run before them (this rejects a leak that stopped and a load ramp that turned).</item>
+/// <item>A leak needs a slope several standard errors above zero and a minimum rise in fds (a flat series and a
+/// daily cycle without a trend have a slope within a few standard errors of zero; the standard error counts the
+/// residuals' correlation, so a slow swing is not taken for many independent points).</item>
+/// <item>It must not be a one-off step: split the run in two at the best point with a jump allowed between two
+/// separate lines, and the slope within the two parts must still be several standard errors above zero.</item>
+/// <item>And it must persist: at the best break of a continuous two-segment line (between 40% and 90% of the run)
+/// the slope after the break must not be significantly below half the slope before it (a stopped leak, a load
+/// ramp that turned). The standard errors of these two tests come from the long-run variance of the fit's own
+/// residuals (block means), which sees a slow wander under fast noise, so a leak under correlated noise is not
+/// taken for a stop.</item>
+/// <item>Under nearly independent noise, the slope and level of an accepted leak come from least squares over the
+/// readings within four noise scales of the robust line.</item>
 /// <item>The time to a limit is (limit − current level) / slope, the current level being the line at "now" (not
 /// the last reading, which carries the noise).</item>
 /// </list>
@@ -29,6 +35,8 @@ public static class LeakProjector
 {
     private const double MadToSigma = 1.4826;
     private const double NoiseFloor = 0.5;
+    private const double TrimNoiseScales = 4;
+    private const int MinSplitPoints = 6;
     private static readonly TimeSpan Horizon = TimeSpan.FromDays(365 * 100);
     private static readonly ProjectionOptions Defaults = new();
 
@@ -109,53 +117,320 @@ public static class LeakProjector
                 $"Too few samples in the last quarter of the run to tell whether the rise persists: {fitted}.{restartNote}");
         }
 
-        var (halfSlope, halfError) = SegmentFit(bx, by, halfFrom, bx.Length);
-        var (quarterSlope, quarterError) = SegmentFit(bx, by, quarterFrom, bx.Length);
+        // The recent slopes are reported (and temper the quality figure); the stop test below decides.
+        var halfSlope = TheilSenSlope(bx, by, halfFrom, bx.Length);
+        var quarterSlope = TheilSenSlope(bx, by, quarterFrom, bx.Length);
         // Each recent part is compared with the part before it, not with the whole run, whose slope a stop
         // in the recent part has already pulled down.
         var beforeHalf = TheilSenSlope(bx, by, 0, halfFrom);
         var beforeQuarter = TheilSenSlope(bx, by, 0, quarterFrom);
-        var halfPersists = halfSlope >= options.MinHalfSlopeRatio * beforeHalf
-            && PersistsCore(halfSlope, halfError, beforeHalf, options.MinRecentSlopeRatio);
-        var quarterPersists = PersistsCore(quarterSlope, quarterError, beforeQuarter, options.MinRecentSlopeRatio);
-        if (!halfPersists || !quarterPersists)
+        var stop = StopTest(bx, by, spanHours, options.MinRecentSlopeRatio);
+        var split = SplitTest(bx, by, spanHours);
+        // A step leaves no rise within its two flat parts: that slope must be significant and, over the run, rise
+        // by the minimum too (a minute slope is "significant" when the noise is tiny).
+        if (split.Within < options.StepTestStandardErrors * split.WithinError || split.Within * spanHours < options.MinRiseFds)
         {
             return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"The rise does not persist: {fitted}; but the last half rises {Signed(halfSlope)} fds/h against {Signed(beforeHalf)} before it, and the last quarter {Signed(quarterSlope)} against {Signed(beforeQuarter)} before it (a stopped leak or a load swing).{restartNote}"));
+                    $"The rise is a one-off step: {fitted}; but split at {Hours(split.Tau)} with a jump allowed, the slope within the two parts is {Signed(split.Within)} fds/h, {split.Within / split.WithinError:0.#} standard errors and {split.Within * spanHours:0.#} fds over the run (a leak needs {options.StepTestStandardErrors:0.#} and {options.MinRiseFds:0.#}).{restartNote}"));
+        }
+
+        var persists = stop.Contrast + (options.StopTestStandardErrors * stop.Error) >= 0;
+        if (!persists)
+        {
+            return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"The rise does not persist: {fitted}; the best break is at {Hours(stop.Tau)}: {Signed(stop.After)} fds/h after it against {Signed(stop.Before)} before, {-stop.Contrast / stop.Error:0.#} standard errors below {options.MinRecentSlopeRatio:0.##} of it (a stopped leak or a load swing); the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h.{restartNote}"));
         }
 
         var persistence = Math.Min(halfSlope / Math.Max(beforeHalf, slope), quarterSlope / Math.Max(beforeQuarter, slope));
         var quality = Math.Clamp(slope / standardError / (2 * options.MinSlopeStandardErrors), 0, 1)
             * Math.Clamp(persistence, 0, 1)
             * coverage;
+        var finalNote = "";
+        if (correlation < options.EfficientFitMaxCorrelation && TrimmedLeastSquares(x, y, slope, intercept) is { } efficient && efficient.Slope > 0)
+        {
+            // The leak is decided; its slope and level now come from least squares over every reading of the run
+            // that lies within a few noise scales of the robust line (spikes out), which wastes less of the data
+            // than the median of pairwise slopes over buckets does.
+            finalNote = string.Create(CultureInfo.InvariantCulture,
+                $" Least squares over the {efficient.Kept} readings within {TrimNoiseScales} noise scales of that line: {Signed(efficient.Slope)} fds/h.");
+            slope = efficient.Slope;
+            level = Math.Max(0, efficient.Intercept + slope * nowHours);
+        }
+
         return new Projection(ProjectionVerdict.Leak, slope, level,
             TimeTo(softLimit, level, slope), TimeTo(hardLimit, level, slope), quality, t0, restarts, cadence,
             string.Create(CultureInfo.InvariantCulture,
-                $"Leak: {fitted}; the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h.{restartNote}"));
-    }
-
-    /// <summary>The Theil–Sen slope of points [from, to) and its standard error from that segment's own residuals.</summary>
-    private static (double Slope, double Error) SegmentFit(double[] x, double[] y, int from, int to)
-    {
-        var slope = TheilSenSlope(x, y, from, to);
-        var intercept = MedianOf(to - from, i => y[from + i] - slope * x[from + i]);
-        var residuals = new double[to - from];
-        for (var i = 0; i < residuals.Length; i++)
-        {
-            residuals[i] = y[from + i] - (intercept + slope * x[from + i]);
-        }
-
-        var noise = Math.Max(NoiseFloor, MadToSigma * MedianOf(residuals.Length, i => Math.Abs(residuals[i])));
-        return (slope, SlopeStandardError(x, from, to, noise, LagOneCorrelation(residuals, noise)));
+                $"Leak: {fitted}; the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h; at the best break, {Hours(stop.Tau)} in, {Signed(stop.After)} fds/h after against {Signed(stop.Before)} before ({stop.Contrast / stop.Error:0.#} standard errors from {options.MinRecentSlopeRatio:0.##} of it).{finalNote}{restartNote}"));
     }
 
     /// <summary>
-    /// A recent slope persists when it rises and is not significantly (two standard errors) below the given
-    /// fraction of the whole run's slope.
+    /// Least squares over the readings whose residual from the robust line is within <see cref="TrimNoiseScales"/>
+    /// noise scales (the scale from the readings' own residuals), refitted twice so the kept set follows the line;
+    /// null when fewer than three readings are kept.
     /// </summary>
-    private static bool PersistsCore(double recentSlope, double recentError, double slope, double ratio) =>
-        recentSlope + (2 * recentError) >= ratio * slope;
+    private static (double Slope, double Intercept, int Kept)? TrimmedLeastSquares(double[] x, double[] y, double slope, double intercept)
+    {
+        var noise = Math.Max(NoiseFloor, MadToSigma * MedianOf(x.Length, i => Math.Abs(y[i] - (intercept + slope * x[i]))));
+        var limit = TrimNoiseScales * noise;
+        (double Slope, double Intercept, int Kept)? fit = null;
+        for (var round = 0; round < 3; round++)
+        {
+            double n = 0, sx = 0, sy = 0;
+            for (var i = 0; i < x.Length; i++)
+            {
+                if (Math.Abs(y[i] - (intercept + slope * x[i])) <= limit)
+                {
+                    n++;
+                    sx += x[i];
+                    sy += y[i];
+                }
+            }
+
+            if (n < 3)
+            {
+                return fit;
+            }
+
+            double mx = sx / n, my = sy / n, sxx = 0, sxy = 0;
+            for (var i = 0; i < x.Length; i++)
+            {
+                if (Math.Abs(y[i] - (intercept + slope * x[i])) <= limit)
+                {
+                    sxx += (x[i] - mx) * (x[i] - mx);
+                    sxy += (x[i] - mx) * (y[i] - my);
+                }
+            }
+
+            if (sxx <= 0)
+            {
+                return fit;
+            }
+
+            slope = sxy / sxx;
+            intercept = my - (slope * mx);
+            fit = (slope, intercept, (int)n);
+        }
+
+        return fit;
+    }
+
+    /// <summary>
+    /// The best-fitting continuous two-segment line (break between 40% and 90% of the span) and the contrast
+    /// (slope after − ratio × slope before) with its standard error, the noise's long-run variance taken from
+    /// the fit's own residuals (<see cref="LongRunVariance"/>).
+    /// </summary>
+    private static (double Tau, double Before, double After, double Contrast, double Error) StopTest(double[] x, double[] y, double span, double ratio)
+    {
+        var best = (Tau: double.NaN, Rss: double.PositiveInfinity, Beta: Array.Empty<double>(), Inverse: new double[3, 3]);
+        for (var f = 0.4; f <= 0.9001; f += 0.05)
+        {
+            var tau = x[0] + (span * f);
+            if (x.Count(v => v > tau) < 10)
+            {
+                continue;
+            }
+
+            if (HingeFit(x, y, tau) is { } fit && fit.Rss < best.Rss)
+            {
+                best = (tau, fit.Rss, fit.Beta, fit.Inverse);
+            }
+        }
+
+        if (double.IsNaN(best.Tau))
+        {
+            return (double.NaN, 0, 0, 0, double.PositiveInfinity);
+        }
+
+        var residuals = new double[x.Length];
+        for (var i = 0; i < x.Length; i++)
+        {
+            residuals[i] = y[i] - (best.Beta[0] + (best.Beta[1] * x[i]) + (best.Beta[2] * Math.Max(0, x[i] - best.Tau)));
+        }
+
+        var lrv = LongRunVariance(residuals);
+        double[] c = [0, 1 - ratio, 1];
+        var variance = 0.0;
+        for (var i = 0; i < 3; i++)
+        {
+            for (var j = 0; j < 3; j++)
+            {
+                variance += c[i] * best.Inverse[i, j] * c[j];
+            }
+        }
+
+        var before = best.Beta[1];
+        var after = best.Beta[1] + best.Beta[2];
+        return (best.Tau - x[0], before, after, after - (ratio * before), Math.Sqrt(Math.Max(0, variance * lrv)));
+    }
+
+    /// <summary>
+    /// The best split of the run in two (break between 5% and 95% of the span, at least six points on each
+    /// side) into two separate least-squares lines, a jump allowed between them. Returns the slope within the
+    /// segments (their weighted mean, which a one-off step does not raise) and its standard error from the
+    /// long-run variance of the two lines' residuals.
+    /// </summary>
+    private static (double Tau, double Within, double WithinError) SplitTest(double[] x, double[] y, double span)
+    {
+        var bestRss = double.PositiveInfinity;
+        var bestSplit = -1;
+        var from = Math.Max(MinSplitPoints, FirstAtOrAfter(x, x[0] + (span * 0.05), minimumTail: 0));
+        var to = Math.Min(x.Length - MinSplitPoints, FirstAtOrAfter(x, x[0] + (span * 0.95), minimumTail: 0));
+        for (var split = from; split <= to; split++)
+        {
+
+            var rss = LineFit(x, y, 0, split).Rss + LineFit(x, y, split, x.Length).Rss;
+            if (rss < bestRss)
+            {
+                bestRss = rss;
+                bestSplit = split;
+            }
+        }
+
+        if (bestSplit < 0)
+        {
+            return (double.NaN, 0, double.PositiveInfinity);
+        }
+
+        var first = LineFit(x, y, 0, bestSplit);
+        var second = LineFit(x, y, bestSplit, x.Length);
+        var residuals = new double[x.Length];
+        for (var i = 0; i < x.Length; i++)
+        {
+            var line = i < bestSplit ? first : second;
+            residuals[i] = y[i] - (line.Intercept + (line.Slope * x[i]));
+        }
+
+        var lrv = LongRunVariance(residuals);
+        var within = ((first.Slope * first.Sxx) + (second.Slope * second.Sxx)) / (first.Sxx + second.Sxx);
+        var withinError = Math.Sqrt(lrv / (first.Sxx + second.Sxx));
+        return (x[bestSplit] - x[0], within, withinError);
+    }
+
+    /// <summary>Least squares over points [from, to): slope, intercept, residual sum of squares and the sum of squared x deviations.</summary>
+    private static (double Slope, double Intercept, double Rss, double Sxx) LineFit(double[] x, double[] y, int from, int to)
+    {
+        var n = to - from;
+        double sx = 0, sy = 0;
+        for (var i = from; i < to; i++)
+        {
+            sx += x[i];
+            sy += y[i];
+        }
+
+        double mx = sx / n, my = sy / n, sxx = 0, sxy = 0, syy = 0;
+        for (var i = from; i < to; i++)
+        {
+            sxx += (x[i] - mx) * (x[i] - mx);
+            sxy += (x[i] - mx) * (y[i] - my);
+            syy += (y[i] - my) * (y[i] - my);
+        }
+
+        var slope = sxx > 0 ? sxy / sxx : 0;
+        return (slope, my - (slope * mx), Math.Max(0, syy - (slope * sxy)), Math.Max(sxx, 1e-12));
+    }
+
+    /// <summary>Least squares of y on (1, x, max(0, x − tau)): coefficients, residual sum of squares and (X'X)⁻¹.</summary>
+    private static (double[] Beta, double Rss, double[,] Inverse)? HingeFit(double[] x, double[] y, double tau)
+    {
+        var a = new double[3, 3];
+        var b = new double[3];
+        for (var i = 0; i < x.Length; i++)
+        {
+            double[] row = [1, x[i], Math.Max(0, x[i] - tau)];
+            for (var j = 0; j < 3; j++)
+            {
+                b[j] += row[j] * y[i];
+                for (var k = 0; k < 3; k++)
+                {
+                    a[j, k] += row[j] * row[k];
+                }
+            }
+        }
+
+        if (Invert3(a) is not { } inverse)
+        {
+            return null;
+        }
+
+        var beta = new double[3];
+        for (var j = 0; j < 3; j++)
+        {
+            for (var k = 0; k < 3; k++)
+            {
+                beta[j] += inverse[j, k] * b[k];
+            }
+        }
+
+        var rss = 0.0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            var e = y[i] - (beta[0] + (beta[1] * x[i]) + (beta[2] * Math.Max(0, x[i] - tau)));
+            rss += e * e;
+        }
+
+        return (beta, rss, inverse);
+    }
+
+    private static double[,]? Invert3(double[,] m)
+    {
+        var det = (m[0, 0] * ((m[1, 1] * m[2, 2]) - (m[1, 2] * m[2, 1])))
+            - (m[0, 1] * ((m[1, 0] * m[2, 2]) - (m[1, 2] * m[2, 0])))
+            + (m[0, 2] * ((m[1, 0] * m[2, 1]) - (m[1, 1] * m[2, 0])));
+        if (Math.Abs(det) < 1e-12)
+        {
+            return null;
+        }
+
+        var r = new double[3, 3];
+        for (var i = 0; i < 3; i++)
+        {
+            for (var j = 0; j < 3; j++)
+            {
+                // Cofactor of m[j, i] over the determinant.
+                int r0 = (j + 1) % 3, r1 = (j + 2) % 3, c0 = (i + 1) % 3, c1 = (i + 2) % 3;
+                r[i, j] = ((m[r0, c0] * m[r1, c1]) - (m[r0, c1] * m[r1, c0])) / det;
+            }
+        }
+
+        return r;
+    }
+
+    /// <summary>
+    /// The noise's long-run variance (the variance a mean over many correlated points behaves as if it had, per
+    /// point): the largest of m × the variance of the means of blocks of m consecutive residuals, for m = 1, 2,
+    /// 4, ... up to an eighth of the points. Residuals are first clipped to four noise scales so spikes do not
+    /// decide it. Unlike a lag-one correlation it sees a slow wander under fast white noise.
+    /// </summary>
+    private static double LongRunVariance(double[] residuals)
+    {
+        var n = residuals.Length;
+        var scale = Math.Max(NoiseFloor, MadToSigma * MedianOf(n, i => Math.Abs(residuals[i])));
+        var clipped = residuals.Select(r => Math.Clamp(r, -4 * scale, 4 * scale)).ToArray();
+        var best = 0.0;
+        for (var m = 1; m <= Math.Max(1, n / 8); m *= 2)
+        {
+            var blocks = n / m;
+            var means = new double[blocks];
+            for (var k = 0; k < blocks; k++)
+            {
+                var sum = 0.0;
+                for (var i = k * m; i < (k + 1) * m; i++)
+                {
+                    sum += clipped[i];
+                }
+
+                means[k] = sum / m;
+            }
+
+            var mean = means.Average();
+            var variance = means.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, blocks - 1);
+            best = Math.Max(best, m * variance);
+        }
+
+        return Math.Max(NoiseFloor * NoiseFloor, best);
+    }
 
     /// <summary>
     /// The standard error of a slope fitted to points [from, to) with the given noise scale, inflated for the

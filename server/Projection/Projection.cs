@@ -63,17 +63,31 @@ public sealed record ProjectionOptions
     public TimeSpan RestartLevelWindow { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The slope must be this many standard errors above zero (the errors from the residuals' MAD, inflated for their correlation).</summary>
-    public double MinSlopeStandardErrors { get; init; } = 4;
+    public double MinSlopeStandardErrors { get; init; } = 3;
 
     /// <summary>And at least this many fds in absolute terms.</summary>
     public double MinRiseFds { get; init; } = 8;
 
-    /// <summary>The slopes of the last half and of the last quarter of the run must not be significantly (two standard errors) below this fraction of the slope of the part before them.</summary>
+    /// <summary>The slope after the best break of a two-segment line must not be significantly (<see cref="StopTestStandardErrors"/>) below this fraction of the slope before it.</summary>
     public double MinRecentSlopeRatio { get; init; } = 0.5;
 
-    /// <summary>And the last half of the run must rise at least at this fraction of the first half's slope (as measured, without allowance for noise).</summary>
+    /// <summary>No longer used: the stop test (<see cref="StopTestStandardErrors"/>) replaced the last-half ratio, which took leaks under correlated noise for stopped ones. Kept so callers that set it still compile.</summary>
     public double MinHalfSlopeRatio { get; init; } = 0.4;
 
     /// <summary>Long runs are reduced to at most this many time buckets (median time, median fds) before the pairwise slopes.</summary>
     public int MaxBuckets { get; init; } = 240;
+
+    /// <summary>The two-segment stop test: a rise has stopped when the slope after the best break is this many standard errors below <see cref="MinRecentSlopeRatio"/> × the slope before it.</summary>
+    public double StopTestStandardErrors { get; init; } = 1.75;
+
+    /// <summary>The slope within the two segments of the best split (a jump allowed between them) must be this many standard errors above zero, and rise by <see cref="MinRiseFds"/> over the run, or the rise was a one-off step.</summary>
+    public double StepTestStandardErrors { get; init; } = 2;
+
+    /// <summary>
+    /// Once a leak is found and the bucket residuals' lag-one correlation is below this, its slope and level come
+    /// from least squares over the run's readings within four noise scales of the robust line (more efficient than
+    /// the robust line under plain noise; spikes stay out). Under strongly correlated noise the robust line was the
+    /// more accurate in the harness, so it is kept. 0 always keeps the robust (Theil–Sen) line.
+    /// </summary>
+    public double EfficientFitMaxCorrelation { get; init; } = 0.3;
 }

@@ -5,14 +5,14 @@ namespace Fleet.Projection.Benchmarks;
 /// <summary>Prints the series of one family where Fleet's answer is of the wrong kind, with the projector's reason.</summary>
 internal static class Diagnose
 {
-    public static void Run(string familyName, int count, int seed)
+    public static void Run(string familyName, int count, int seed, ProjectionOptions options)
     {
         var family = Families.All.First(f => f.Name.StartsWith(familyName, StringComparison.Ordinal));
         var random = new Random(seed);
         for (var i = 0; i < count; i++)
         {
             var s = family.Generate(random);
-            var p = LeakProjector.Project(s.Samples, s.SoftLimit, s.HardLimit, s.Now);
+            var p = LeakProjector.Project(s.Samples, s.SoftLimit, s.HardLimit, s.Now, options);
             if ((p.TimeToSoftLimit is not null) == (s.TrueHoursToSoft is not null))
             {
                 continue;
