@@ -70,7 +70,7 @@ public sealed class ProjectionJobVolumeTests(ProjectionJobHarness harness, ITest
             """);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await GenerateSamplesAsync(interval, from, to);
-        await harness.Storage.ExecuteAsync("ANALYZE");
+        await ExecuteLongAsync("ANALYZE");
         long rows = await harness.Storage.ScalarAsync<long>("SELECT (SELECT count(*) FROM service_samples) + (SELECT count(*) FROM process_samples) + (SELECT count(*) FROM close_wait_samples)");
         return $"{rows} sample rows generated in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s";
     }
@@ -85,24 +85,32 @@ public sealed class ProjectionJobVolumeTests(ProjectionJobHarness harness, ITest
             CROSS JOIN LATERAL (SELECT extract(epoch FROM t - '{Start.AddHours(-24):O}'::timestamptz) / 3600 AS hours) x
             CROSS JOIN LATERAL (SELECT round(CASE WHEN sv.id % 20 = 0 THEN 200 + 40 * x.hours ELSE 300 + (sv.id % 7) * 10 END + random() * 8 - 4)::int AS fds) f
             """;
-        await harness.Storage.ExecuteAsync(await InsertAsync("service_samples", new()
+        await ExecuteLongAsync(await InsertAsync("service_samples", new()
         {
             ["time"] = "t", ["service_id"] = "sv.id", ["host_id"] = "sv.host_id", ["process_count"] = "1", ["open_fds"] = "f.fds",
             ["worst_pid"] = "sv.id * 10", ["worst_open_fds"] = "f.fds", ["worst_nofile_soft"] = "4096", ["worst_nofile_hard"] = "524288",
             ["worst_soft_limit_percent"] = "f.fds / 40.96", ["tcp_close_wait"] = "CASE WHEN sv.id % 20 = 0 THEN floor(30 * x.hours)::int ELSE 0 END",
         }, series));
-        await harness.Storage.ExecuteAsync(await InsertAsync("process_samples", new()
+        await ExecuteLongAsync(await InsertAsync("process_samples", new()
         {
             ["time"] = "t", ["host_id"] = "sv.host_id", ["service_id"] = "sv.id", ["comm"] = "sv.name",
             ["pid"] = "sv.id * 10 + CASE WHEN sv.id % 10 = 3 AND x.hours >= 12 THEN 1 ELSE 0 END",
             ["start_ticks"] = "1000 + sv.id * 10 + CASE WHEN sv.id % 10 = 3 AND x.hours >= 12 THEN 1 ELSE 0 END",
             ["open_fds"] = "f.fds", ["nofile_soft"] = "4096", ["nofile_hard"] = "524288", ["soft_limit_percent"] = "f.fds / 40.96",
         }, series));
-        await harness.Storage.ExecuteAsync(await InsertAsync("close_wait_samples", new()
+        await ExecuteLongAsync(await InsertAsync("close_wait_samples", new()
         {
             ["time"] = "t", ["host_id"] = "sv.host_id", ["service_id"] = "sv.id", ["pid"] = "sv.id * 10", ["port"] = "443",
             ["count"] = "floor(30 * x.hours)::int", ["remote"] = "'10.0.3.7'::inet",
         }, series + " WHERE sv.id % 20 = 0 AND floor(30 * x.hours) > 0"));
+    }
+
+    /// <summary>A statement without the 30 s command timeout (generating a large fleet's day takes minutes), bounded by the test's own.</summary>
+    private async Task ExecuteLongAsync(string sql)
+    {
+        await using var cmd = harness.DataSource.CreateCommand(sql);
+        cmd.CommandTimeout = 0;
+        await cmd.ExecuteNonQueryAsync().WaitAsync(TimeSpan.FromMinutes(20));
     }
 
     /// <summary>INSERT ... SELECT with the given expressions and zero (or '') for every other column.</summary>
