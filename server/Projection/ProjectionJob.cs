@@ -14,7 +14,7 @@ namespace Fleet.Server.Projection;
 /// <param name="FullRead">Whether the whole lookback was read (first pass, and every hour) or only the minutes since the last pass.</param>
 /// <param name="Deleted">Rows of series no longer seen that were deleted.</param>
 /// <param name="Elapsed">Wall time of the pass.</param>
-/// <param name="Reading">Of which reading the series (and the CLOSE_WAIT of leaking instances).</param>
+/// <param name="Reading">Of which reading the series.</param>
 /// <param name="Projecting">Of which projecting.</param>
 /// <param name="Writing">Of which writing the table.</param>
 public sealed record ProjectionPassResult(
@@ -77,9 +77,8 @@ public sealed partial class ProjectionJob(
             var reuse = Reusable(now);
             var instances = ProjectionPass.Instances(_series, now, ProjectorOptions, reuse);
             var processes = ProjectionPass.Processes(_series, now, ProjectorOptions, reuse);
+            SocketLeaks.Find(_series, instances, ProjectorOptions);
             var projected = Stopwatch.GetElapsedTime(started);
-            var socketRows = await SocketLeaks.FindAsync(dataSource, _series, instances, now, ProjectorOptions, ct);
-            var sockets = Stopwatch.GetElapsedTime(started);
             var all = new List<SeriesProjection>(instances.Count + processes.Count);
             all.AddRange(instances);
             all.AddRange(processes);
@@ -96,13 +95,13 @@ public sealed partial class ProjectionJob(
                 all.Count(p => p.ProjectedAt == now),
                 all.Count(p => p.Result.Verdict == ProjectionVerdict.Leak),
                 instances.Count(p => p.SocketLeak is not null),
-                rows + socketRows,
+                rows,
                 full,
                 deleted,
                 elapsed,
-                Reading: read + (sockets - projected),
+                Reading: read,
                 Projecting: projected - read,
-                Writing: elapsed - sockets);
+                Writing: elapsed - projected);
             LogPass(logger, result.Instances, result.Processes, result.Leaks, result.RowsRead, result.FullRead, result.Elapsed.TotalMilliseconds);
             return result;
         }

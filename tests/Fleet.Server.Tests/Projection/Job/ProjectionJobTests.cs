@@ -111,4 +111,30 @@ public sealed class ProjectionJobTests(ProjectionJobHarness harness) : IClassFix
         Assert.Equal(LeakVerdict.Leak, instance.Verdict);
         Assert.Null(instance.SocketLeak);
     }
+
+    [Fact]
+    public async Task Pass_OnWorkersSharingOneCommandName_ProjectsEachWorkerOnItsOwn_WithoutFalseRestarts()
+    {
+        await harness.Storage.StoreAsync(Make("pj-workers", 1, Now, new Proc("web", 500, 400, 4096), new Proc("web", 501, 200, 4096)));
+        int host = await harness.HostIdAsync("pj-workers");
+        int web = await harness.ServiceIdAsync("pj-workers", "web");
+        // Two workers named "worker" side by side for 6 h: pid 500 leaks 30/h, pid 501 stays at 200.
+        var from = Now.AddHours(-6);
+        var noise = Noise(5, 3);
+        var times = Every(Step, from, Now).ToList();
+        await harness.WriteProcessAsync(host, web, "worker", 4096, 524288, times.SelectMany(t => new[]
+        {
+            (t, 500, 5000L, (int)Math.Round(220 + 30 * (t - from).TotalHours + noise())),
+            (t, 501, 5001L, (int)Math.Round(200 + noise())),
+        }));
+
+        await harness.NewJob().RunPassAsync(CancellationToken.None).WaitAsync(TestTimeout);
+        var projections = await harness.Store.HostAsync("pj-workers", CancellationToken.None).WaitAsync(TestTimeout);
+
+        var workers = projections.Where(p => p.Command == "worker").OrderBy(p => p.Pid).ToList();
+        Assert.Equal([500, 501], workers.Select(p => p.Pid ?? 0));
+        Assert.Equal(LeakVerdict.Leak, workers[0].Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, workers[1].Verdict);
+        Assert.All(workers, w => Assert.Empty(w.Restarts));
+    }
 }
