@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Fleet.Server.Api;
 using Fleet.Server.Notifications;
 using Fleet.Server.Storage;
 using Fleet.Web.Data;

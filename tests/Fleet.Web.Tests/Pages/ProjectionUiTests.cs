@@ -115,14 +115,15 @@ public sealed class ProjectionUiTests
     }
 
     [Fact]
-    public async Task ServicePage_FdsChartAndInstancesTable_ShowEachInstancesProjection()
+    public async Task ServicePage_LimitsChartAndInstancesTable_ShowEachInstancesProjection()
     {
         var now = DateTimeOffset.UtcNow;
         var data = new FakeDashboardData();
         data.Services["api"] = new ServiceView("api",
             [new InstanceRow("web-1", now, Samples.Interval, Samples.Risk("web-1", "api", now)), new InstanceRow("web-2", now, Samples.Interval, Samples.Risk("web-2", "api", now, 50))],
             Samples.Series("open_fds", Samples.Line("web-1", (now.AddMinutes(-30), 800), (now.AddMinutes(-1), 900)), Samples.Line("web-2", (now.AddMinutes(-1), 300))),
-            Samples.Series("soft_pct"), Samples.Series("close_wait"));
+            Samples.Series("soft_pct", Samples.Line("web-1", (now.AddMinutes(-30), 78), (now.AddMinutes(-1), 88)), Samples.Line("web-2", (now.AddMinutes(-1), 29))),
+            Samples.Series("close_wait"));
         var projections = new FakeProjectionData
         {
             All =
@@ -136,7 +137,7 @@ public sealed class ProjectionUiTests
 
         cut.WaitForAssertion(() =>
         {
-            var chart = cut.Find("[data-testid=service-fds-chart]");
+            var chart = cut.Find("[data-testid=service-limits-chart]");
             Assert.Equal("1", chart.GetAttribute("data-projection"));
             Assert.Equal("1", chart.GetAttribute("data-restarts"));
             var web1 = cut.Find("[data-testid=instance-row][data-host=web-1] [data-testid=instance-tte]");

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fleet.Server.Notifications;
 using Fleet.Web.Data;
 
-namespace Fleet.Server.Notifications;
+namespace Fleet.Server.Api;
 
 /// <summary>
 /// The HTTP JSON API of notification channels and their delivery log (the UI uses <see cref="INotificationChannels"/>
