@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Fleet.Server.Storage.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261128095940_Alerts")]
-    partial class Alerts
+    [Migration("20261128110652_ProjectionsAlertsNotifications")]
+    partial class ProjectionsAlertsNotifications
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -567,6 +567,293 @@ namespace Fleet.Server.Storage.Migrations
                     b.ToTable("hosts", (string)null);
                 });
 
+            modelBuilder.Entity("Fleet.Server.Storage.Entities.NotificationChannelEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("MinSeverity")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("min_severity");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("updated_by");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ux_notification_channels_name");
+
+                    b.ToTable("notification_channels", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_notification_channels_kind", "kind IN ('webhook', 'alertmanager')");
+
+                            t.HasCheckConstraint("ck_notification_channels_min_severity", "min_severity IN ('warning', 'critical')");
+                        });
+                });
+
+            modelBuilder.Entity("Fleet.Server.Storage.Entities.NotificationDeliveryEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AlertId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("alert_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("ChannelId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("channel_id");
+
+                    b.Property<string>("ChannelName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("channel_name");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("event");
+
+                    b.Property<DateTimeOffset?>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_attempt_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<DateTimeOffset?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("payload");
+
+                    b.Property<string>("RuleName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("rule_name");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("subject");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AlertId")
+                        .HasDatabaseName("ix_notification_deliveries_alert");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_notification_deliveries_due")
+                        .HasFilter("status = 'pending'");
+
+                    b.HasIndex("ChannelId", "Id")
+                        .HasDatabaseName("ix_notification_deliveries_channel");
+
+                    b.ToTable("notification_deliveries", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_notification_deliveries_event", "event IN ('firing', 'resolved')");
+
+                            t.HasCheckConstraint("ck_notification_deliveries_status", "status IN ('pending', 'delivered', 'failed')");
+                        });
+                });
+
+            modelBuilder.Entity("Fleet.Server.Storage.Entities.ProjectionEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Command")
+                        .HasColumnType("text")
+                        .HasColumnName("command");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<double>("CurrentFds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("current_fds");
+
+                    b.Property<DateTimeOffset?>("ExhaustedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("exhausted_at");
+
+                    b.Property<long>("HardLimit")
+                        .HasColumnType("bigint")
+                        .HasColumnName("hard_limit");
+
+                    b.Property<int>("HostId")
+                        .HasColumnType("integer")
+                        .HasColumnName("host_id");
+
+                    b.Property<DateTimeOffset>("PassAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("pass_at");
+
+                    b.Property<int?>("Pid")
+                        .HasColumnType("integer")
+                        .HasColumnName("pid");
+
+                    b.Property<double>("Quality")
+                        .HasColumnType("double precision")
+                        .HasColumnName("quality");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.Property<TimeSpan?>("RestartCadence")
+                        .HasColumnType("interval")
+                        .HasColumnName("restart_cadence");
+
+                    b.PrimitiveCollection<DateTimeOffset[]>("Restarts")
+                        .IsRequired()
+                        .HasColumnType("timestamp with time zone[]")
+                        .HasColumnName("restarts");
+
+                    b.Property<DateTimeOffset?>("RunStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("run_start");
+
+                    b.Property<string>("SeriesKey")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("series_key");
+
+                    b.Property<int>("ServiceId")
+                        .HasColumnType("integer")
+                        .HasColumnName("service_id");
+
+                    b.Property<double>("SlopePerHour")
+                        .HasColumnType("double precision")
+                        .HasColumnName("slope_per_hour");
+
+                    b.Property<long?>("SocketCloseWaitNow")
+                        .HasColumnType("bigint")
+                        .HasColumnName("socket_close_wait_now");
+
+                    b.Property<string>("SocketRemote")
+                        .HasColumnType("text")
+                        .HasColumnName("socket_remote");
+
+                    b.Property<double?>("SocketShareOfFdRise")
+                        .HasColumnType("double precision")
+                        .HasColumnName("socket_share_of_fd_rise");
+
+                    b.Property<double?>("SocketSlopePerHour")
+                        .HasColumnType("double precision")
+                        .HasColumnName("socket_slope_per_hour");
+
+                    b.Property<long>("SoftLimit")
+                        .HasColumnType("bigint")
+                        .HasColumnName("soft_limit");
+
+                    b.Property<TimeSpan?>("TimeToHardLimit")
+                        .HasColumnType("interval")
+                        .HasColumnName("time_to_hard_limit");
+
+                    b.Property<TimeSpan?>("TimeToSoftLimit")
+                        .HasColumnType("interval")
+                        .HasColumnName("time_to_soft_limit");
+
+                    b.Property<short>("Verdict")
+                        .HasColumnType("smallint")
+                        .HasColumnName("verdict");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExhaustedAt")
+                        .HasDatabaseName("ix_projections_exhausted_at");
+
+                    b.HasIndex("HostId")
+                        .HasDatabaseName("ix_projections_host");
+
+                    b.HasIndex("ServiceId", "SeriesKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_projections_service_series");
+
+                    b.ToTable("projections", (string)null);
+                });
+
             modelBuilder.Entity("Fleet.Server.Storage.Entities.ServiceEntity", b =>
                 {
                     b.Property<int>("Id")
@@ -652,6 +939,27 @@ namespace Fleet.Server.Storage.Migrations
                     b.Navigation("Host");
 
                     b.Navigation("Token");
+                });
+
+            modelBuilder.Entity("Fleet.Server.Storage.Entities.ProjectionEntity", b =>
+                {
+                    b.HasOne("Fleet.Server.Storage.Entities.HostEntity", "Host")
+                        .WithMany()
+                        .HasForeignKey("HostId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_projections_host");
+
+                    b.HasOne("Fleet.Server.Storage.Entities.ServiceEntity", "Service")
+                        .WithMany()
+                        .HasForeignKey("ServiceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_projections_service");
+
+                    b.Navigation("Host");
+
+                    b.Navigation("Service");
                 });
 
             modelBuilder.Entity("Fleet.Server.Storage.Entities.ServiceEntity", b =>
