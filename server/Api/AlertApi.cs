@@ -13,8 +13,6 @@ namespace Fleet.Server.Api;
 public static class AlertApi
 {
     /// <summary>A rule body larger than this is refused (a rule is a few hundred bytes).</summary>
-    public const int MaxBodyBytes = 64 * 1024;
-
     /// <summary>How far back GET /api/alerts?state=all looks when no "from" is given.</summary>
     public static readonly TimeSpan DefaultHistory = TimeSpan.FromDays(7);
 
@@ -117,15 +115,7 @@ public static class AlertApi
     }
 
     /// <summary>Every "field: message" error of a draft under its field, as a validation problem (400).</summary>
-    public static IResult Invalid(IReadOnlyList<string> errors)
-    {
-        ArgumentNullException.ThrowIfNull(errors);
-        var byField = errors
-            .Select(e => e.Split(':', 2))
-            .GroupBy(p => p.Length == 2 ? p[0].Trim() : "rule", p => p.Length == 2 ? p[1].Trim() : p[0])
-            .ToDictionary(g => g.Key, g => g.ToArray());
-        return BadRequest(byField, "Invalid alert rule");
-    }
+    public static IResult Invalid(IReadOnlyList<string> errors) => JsonBodies.Invalid(errors, "alert rule");
 
     private static IResult BadRequest(Dictionary<string, string[]> errors, string title) =>
         Results.ValidationProblem(errors, title: title, detail: string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
@@ -133,32 +123,8 @@ public static class AlertApi
     private static IResult UnknownRule(long id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown alert rule", detail: string.Create(CultureInfo.InvariantCulture, $"no alert rule with id {id}"));
 
-    private static async Task<(AlertRuleDraft? Draft, IResult? Problem)> ReadDraftAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Rule too large", detail: $"at most {MaxBodyBytes} bytes"));
-        }
-        try
-        {
-            using var limited = new MemoryStream();
-            await request.Body.CopyToAsync(limited, ct);
-            if (limited.Length > MaxBodyBytes)
-            {
-                return (null, Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Rule too large", detail: $"at most {MaxBodyBytes} bytes"));
-            }
-            limited.Position = 0;
-            var draft = limited.Length == 0 ? null : await JsonSerializer.DeserializeAsync<AlertRuleDraft>(limited, Json, ct);
-            return draft is null
-                ? (null, BadRequest(new Dictionary<string, string[]> { ["rule"] = ["a JSON alert rule is required"] }, "Invalid alert rule"))
-                : (draft, null);
-        }
-        catch (JsonException e)
-        {
-            string field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "rule";
-            return (null, BadRequest(new Dictionary<string, string[]> { [field] = ["not a valid value (enums by name, durations as hh:mm:ss)"] }, "Invalid alert rule"));
-        }
-    }
+    private static Task<(AlertRuleDraft? Value, IResult? Problem)> ReadDraftAsync(HttpRequest request, CancellationToken ct) =>
+        JsonBodies.ReadAsync<AlertRuleDraft>(request, Json, "alert rule", "enums by name, durations as hh:mm:ss", ct);
 
     private static DateTimeOffset Time(string? text, DateTimeOffset fallback, string field, Dictionary<string, string[]> errors)
     {

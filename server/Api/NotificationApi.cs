@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Server.Notifications;
 using Fleet.Web.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Fleet.Server.Api;
 
@@ -12,9 +13,6 @@ namespace Fleet.Server.Api;
 /// </summary>
 public static class NotificationApi
 {
-    /// <summary>A channel is a few hundred bytes: a body larger than this is refused.</summary>
-    public const int MaxBodyBytes = 64 * 1024;
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
@@ -77,45 +75,11 @@ public static class NotificationApi
         return endpoints;
     }
 
-    private static async Task<(ChannelDraft? Draft, IResult? Problem)> ReadDraftAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, TooLarge());
-        }
-        string body;
-        using (var reader = new StreamReader(request.Body))
-        {
-            char[] buffer = new char[MaxBodyBytes + 1];
-            int read = await reader.ReadBlockAsync(buffer.AsMemory(), ct);
-            if (read > MaxBodyBytes)
-            {
-                return (null, TooLarge());
-            }
-            body = new string(buffer, 0, read);
-        }
-        try
-        {
-            var draft = JsonSerializer.Deserialize<ChannelDraft>(body, Json);
-            return draft is null ? (null, Invalid(["body: a channel object expected"])) : (draft, null);
-        }
-        catch (JsonException ex)
-        {
-            return (null, Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a notification channel",
-                detail: "the body must be JSON such as {\"name\":\"ops\",\"kind\":\"alertmanager\",\"url\":\"https://hooks.example.com/x\",\"minSeverity\":\"warning\",\"enabled\":true}: " + ex.Message));
-        }
-    }
+    private static Task<(ChannelDraft? Value, IResult? Problem)> ReadDraftAsync(HttpRequest request, CancellationToken ct) =>
+        JsonBodies.ReadAsync<ChannelDraft>(request, Json, "notification channel",
+            "such as {\"name\":\"ops\",\"kind\":\"alertmanager\",\"url\":\"https://hooks.example.com/x\",\"minSeverity\":\"warning\",\"enabled\":true}", ct);
 
-    private static IResult Invalid(IReadOnlyList<string> errors)
-    {
-        var byField = errors
-            .GroupBy(e => e.IndexOf(':', StringComparison.Ordinal) is > 0 and var i ? e[..i] : "channel")
-            .ToDictionary(g => g.Key, g => g.Select(e => e.IndexOf(':', StringComparison.Ordinal) is > 0 and var i ? e[(i + 1)..].Trim() : e).ToArray());
-        return Results.ValidationProblem(byField, title: "Invalid notification channel", detail: string.Join("; ", errors));
-    }
-
-    private static IResult TooLarge() =>
-        Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Channel too large", detail: $"at most {MaxBodyBytes} bytes");
+    private static ValidationProblem Invalid(IReadOnlyList<string> errors) => JsonBodies.Invalid(errors, "notification channel");
 
     private static IResult UnknownChannel(long id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown notification channel", detail: $"no channel with id {id} (GET /api/notification-channels lists them)");

@@ -103,8 +103,8 @@ public sealed class AlertApiTests(AlertHarness harness) : IClassFixture<AlertHar
     [InlineData("""{"name": "x", "metric": "NoSuchMetric", "scope": "Fleet", "threshold": 1, "recovery": 1, "for": "00:00:00", "severity": "Warning", "enabled": true}""", "metric")]
     [InlineData("""{"name": "x", "metric": 99, "scope": "Fleet", "threshold": 1, "recovery": 1, "for": "00:00:00", "severity": "Warning", "enabled": true}""", "metric")]
     [InlineData("""{"name": "x", "metric": "ServiceCloseWait", "scope": "Fleet", "threshold": 1, "recovery": 1, "for": "five minutes", "severity": "Warning", "enabled": true}""", "for")]
-    [InlineData("""{"name": "x", """, "rule")]
-    [InlineData("", "rule")]
+    [InlineData("""{"name": "x", """, "body")]
+    [InlineData("", "body")]
     public async Task PostUnreadableRule_Is400NamingTheField(string body, string field)
     {
         var response = await Client.PostAsync("/api/alert-rules", Json(body)).WaitAsync(Timeout);

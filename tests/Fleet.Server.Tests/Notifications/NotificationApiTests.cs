@@ -65,7 +65,9 @@ public sealed class NotificationApiTests
         var problem = JsonDocument.Parse(await invalid.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(["name", "url"], problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order());
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
-        Assert.Contains("Not a notification channel", await notJson.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var notJsonProblem = JsonDocument.Parse(await notJson.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("Invalid notification channel", notJsonProblem.GetProperty("title").GetString());
+        Assert.Equal(["body"], notJsonProblem.GetProperty("errors").EnumerateObject().Select(p => p.Name));
         Assert.Empty(await h.Channels.ListAsync(CancellationToken.None).WaitAsync(Timeout));
     }
 
