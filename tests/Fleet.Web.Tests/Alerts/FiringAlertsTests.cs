@@ -48,6 +48,28 @@ public sealed class FiringAlertsTests
     }
 
     [Fact]
+    public async Task Overview_InAStorm_ShowsTheMostSevereFirst_AndCountsTheRest()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var silent = Enumerable.Range(1, 20)
+            .Select(i => ProjectionSamples.Alert(100 + i, "agent silent", $"web-{i}", AlertState.Firing, AlertSeverity.Warning, now))
+            .ToList();
+        var alerts = new FakeAlertData { Active = [.. silent, ProjectionSamples.Alert(1, "fds critical", "web-2", AlertState.Firing, AlertSeverity.Critical, now)] };
+        await using var ctx = DashboardContext.Create(TwoHosts(now), new FakeLiveFeed(), alerts: alerts);
+        var cut = ctx.Render<Overview>();
+
+        cut.WaitForAssertion(() =>
+        {
+            var rows = cut.FindAll("[data-testid=firing-alerts] [data-testid=firing-alert]");
+            Assert.Equal(Fleet.Web.Components.Shared.FiringAlerts.MaxShown, rows.Count);
+            Assert.Equal("fds critical", rows[0].GetAttribute("data-rule"));
+            var more = cut.Find("[data-testid=firing-more]");
+            Assert.Equal((21 - rows.Count).ToString(System.Globalization.CultureInfo.InvariantCulture), more.GetAttribute("data-value"));
+            Assert.Equal("/alerts", more.GetAttribute("href"));
+        }, Wait);
+    }
+
+    [Fact]
     public async Task Overview_ReReadsTheAlerts_WhenASnapshotArrives()
     {
         var now = DateTimeOffset.UtcNow;
