@@ -37,6 +37,7 @@ public static class LeakProjector
     private const double NoiseFloor = 0.5;
     private const double TrimNoiseScales = 4;
     private const int MinSplitPoints = 6;
+    private const double SteadyQuantile = 0.1;
     private static readonly TimeSpan Horizon = TimeSpan.FromDays(365 * 100);
     private static readonly ProjectionOptions Defaults = new();
 
@@ -543,7 +544,14 @@ public static class LeakProjector
             var fellBelowHalf = postLevel < options.RestartDropFraction * preLevel && preLevel - postLevel >= options.MinRiseFds;
             var gaveBackTheRise = preLevel - postLevel >= Math.Max(options.MinRiseFds, sharp)
                 && postLevel - startLevel <= options.RestartDropFraction * (preLevel - startLevel);
-            if (roseInRun && (fellBelowHalf || gaveBackTheRise))
+            // A burst of load (connections that come and go) ends with a drop as sharp as a restart's, but back to
+            // the steady level the run had under the burst; a restart falls below that level too (the low end of
+            // the readings over the window before the drop, which the bursts only ever lift).
+            // The window stays within the later half of the run, so that a short run's own low start is not its steady level.
+            var steadyWindow = TimeSpan.FromTicks(Math.Min(options.RestartSteadyWindow.Ticks, (s[j].Time - s[runStart].Time).Ticks / 2));
+            var steady = WindowQuantile(s, runStart, j, s[j].Time - steadyWindow, SteadyQuantile);
+            var belowSteady = steady is not { } steadyLevel || steadyLevel - postLevel >= Math.Max(options.MinRiseFds, sharp / 2);
+            if (roseInRun && (fellBelowHalf || gaveBackTheRise) && belowSteady)
             {
                 restarts.Add(j);
                 runStart = j;
@@ -585,6 +593,30 @@ public static class LeakProjector
         }
 
         return MedianOf(hi - lo, i => s[lo + i].OpenFds);
+    }
+
+    /// <summary>The given quantile of the fds of the readings in [from, to) at or after the bound; null with fewer than three.</summary>
+    private static double? WindowQuantile(FdSample[] s, int from, int to, DateTimeOffset bound, double quantile)
+    {
+        var lo = to;
+        while (lo > from && s[lo - 1].Time >= bound)
+        {
+            lo--;
+        }
+
+        if (to - lo < 3)
+        {
+            return null;
+        }
+
+        var values = new double[to - lo];
+        for (var i = lo; i < to; i++)
+        {
+            values[i - lo] = s[i].OpenFds;
+        }
+
+        Array.Sort(values);
+        return values[(int)Math.Floor(quantile * (values.Length - 1))];
     }
 
     private static TimeSpan? Cadence(DateTimeOffset[] restarts)
