@@ -125,8 +125,11 @@ public static class LeakProjector
         // in the recent part has already pulled down.
         var beforeHalf = TheilSenSlope(bx, by, 0, halfFrom);
         var beforeQuarter = TheilSenSlope(bx, by, 0, quarterFrom);
-        var stop = StopTest(bx, by, spanHours, options.MinRecentSlopeRatio);
-        var split = SplitTest(bx, by, spanHours);
+        // The two tests fit least-squares lines, which one short burst of load can bend: they see the buckets
+        // with bursts clipped to a running median (which keeps a step's or a stop's corner where it is).
+        var clipped = ClipToRunningMedian(by, options.BurstClipHalfWidth);
+        var stop = StopTest(bx, clipped, spanHours, options.MinRecentSlopeRatio);
+        var split = SplitTest(bx, clipped, spanHours);
         // A step leaves no rise within its two flat parts: that slope must be significant and, over the run, rise
         // by the minimum too (a minute slope is "significant" when the noise is tiny).
         if (split.Within < options.StepTestStandardErrors * split.WithinError || split.Within * spanHours < options.MinRiseFds)
@@ -149,8 +152,17 @@ public static class LeakProjector
             * Math.Clamp(persistence, 0, 1)
             * coverage;
         var finalNote = "";
-        if (correlation < options.EfficientFitMaxCorrelation && TrimmedLeastSquares(x, y, slope, intercept) is { } efficient && efficient.Slope > 0)
+        if (correlation < options.EfficientFitMaxCorrelation && TrimmedLeastSquares(x, y, slope, intercept) is { } efficient)
         {
+            // The more efficient line must pass the same bar as the robust one: a marginal robust slope that the
+            // least-squares line over every kept reading does not confirm is noise (or spikes) at the edge.
+            if (efficient.Slope < options.MinSlopeStandardErrors * standardError || efficient.Slope * spanHours < options.MinRiseFds)
+            {
+                return new Projection(ProjectionVerdict.NoLeak, efficient.Slope, Math.Max(0, efficient.Intercept + (efficient.Slope * nowHours)), null, null, coverage, t0, restarts, cadence,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"Not confirmed: {fitted}; but least squares over the {efficient.Kept} readings within {TrimNoiseScales} noise scales of that line gives {Signed(efficient.Slope)} fds/h, {efficient.Slope / standardError:0.#} standard errors and {efficient.Slope * spanHours:0.#} fds over the run (a leak needs {options.MinSlopeStandardErrors:0.#} and {options.MinRiseFds:0.#}).{restartNote}"));
+            }
+
             // The leak is decided; its slope and level now come from least squares over every reading of the run
             // that lies within a few noise scales of the robust line (spikes out), which wastes less of the data
             // than the median of pairwise slopes over buckets does.
@@ -307,6 +319,40 @@ public static class LeakProjector
         var within = ((first.Slope * first.Sxx) + (second.Slope * second.Sxx)) / (first.Sxx + second.Sxx);
         var withinError = Math.Sqrt(lrv / (first.Sxx + second.Sxx));
         return (x[bestSplit] - x[0], within, withinError);
+    }
+
+    /// <summary>
+    /// The values clipped to within <see cref="TrimNoiseScales"/> noise scales of their running median over
+    /// 2 × <paramref name="halfWidth"/> + 1 points (the scale from the values' own distances to it): a burst
+    /// shorter than half that window is taken back to the level around it; steps and corners keep their place.
+    /// A half-width of 0 returns the values unchanged.
+    /// </summary>
+    private static double[] ClipToRunningMedian(double[] y, int halfWidth)
+    {
+        if (halfWidth <= 0 || y.Length < (2 * halfWidth) + 1)
+        {
+            return y;
+        }
+
+        var median = new double[y.Length];
+        var window = new double[(2 * halfWidth) + 1];
+        for (var i = 0; i < y.Length; i++)
+        {
+            var lo = Math.Max(0, i - halfWidth);
+            var hi = Math.Min(y.Length, i + halfWidth + 1);
+            y.AsSpan(lo, hi - lo).CopyTo(window);
+            median[i] = Median(window.AsSpan(0, hi - lo));
+        }
+
+        var scale = Math.Max(NoiseFloor, MadToSigma * MedianOf(y.Length, i => Math.Abs(y[i] - median[i])));
+        var limit = TrimNoiseScales * scale;
+        var clipped = new double[y.Length];
+        for (var i = 0; i < y.Length; i++)
+        {
+            clipped[i] = Math.Clamp(y[i], median[i] - limit, median[i] + limit);
+        }
+
+        return clipped;
     }
 
     /// <summary>Least squares over points [from, to): slope, intercept, residual sum of squares and the sum of squared x deviations.</summary>
