@@ -11,7 +11,8 @@ namespace Fleet.Server.Projection;
 /// <list type="number">
 /// <item>Cut the series at restarts (the process start time changes, or the fds, after having risen, drop at once
 /// to below half of the level just before, or by many times the reading-to-reading noise back to less than half of
-/// their rise in the run) and keep only the current run.</item>
+/// their rise in the run, and in both cases to below the run's steady level over the hour before: the end of a burst
+/// of load drops back to that level, a restart below it) and keep only the current run.</item>
 /// <item>The run must span <see cref="ProjectionOptions.MinRunDuration"/> and hold <see cref="ProjectionOptions.MinSamples"/>.</item>
 /// <item>Fit a Theil–Sen line (median of pairwise slopes) to the run; a long run is first reduced to time buckets of
 /// (median time, median fds), which also takes out spikes. The noise scale is 1.4826 × the median absolute residual.</item>
@@ -24,9 +25,11 @@ namespace Fleet.Server.Projection;
 /// the slope after the break must not be significantly below half the slope before it (a stopped leak, a load
 /// ramp that turned). The standard errors of these two tests come from the long-run variance of the fit's own
 /// residuals (block means), which sees a slow wander under fast noise, so a leak under correlated noise is not
-/// taken for a stop.</item>
+/// taken for a stop. Both tests see the buckets clipped to a running median, so a short burst of load does not bend
+/// their least-squares lines.</item>
 /// <item>Under nearly independent noise, the slope and level of an accepted leak come from least squares over the
-/// readings within four noise scales of the robust line.</item>
+/// readings within four noise scales of the robust line, and that line must pass the same significance and minimum
+/// rise as the robust one.</item>
 /// <item>The time to a limit is (limit − current level) / slope, the current level being the line at "now" (not
 /// the last reading, which carries the noise).</item>
 /// </list>
