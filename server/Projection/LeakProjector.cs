@@ -11,7 +11,8 @@ namespace Fleet.Server.Projection;
 /// <list type="number">
 /// <item>Cut the series at restarts (the process start time changes, or the fds, after having risen, drop at once
 /// to below half of the level just before, or by many times the reading-to-reading noise back to less than half of
-/// their rise in the run) and keep only the current run.</item>
+/// their rise in the run, and in both cases to below the run's steady level over the hour before: the end of a burst
+/// of load drops back to that level, a restart below it) and keep only the current run.</item>
 /// <item>The run must span <see cref="ProjectionOptions.MinRunDuration"/> and hold <see cref="ProjectionOptions.MinSamples"/>.</item>
 /// <item>Fit a Theil–Sen line (median of pairwise slopes) to the run; a long run is first reduced to time buckets of
 /// (median time, median fds), which also takes out spikes. The noise scale is 1.4826 × the median absolute residual.</item>
@@ -24,9 +25,11 @@ namespace Fleet.Server.Projection;
 /// the slope after the break must not be significantly below half the slope before it (a stopped leak, a load
 /// ramp that turned). The standard errors of these two tests come from the long-run variance of the fit's own
 /// residuals (block means), which sees a slow wander under fast noise, so a leak under correlated noise is not
-/// taken for a stop.</item>
+/// taken for a stop. Both tests see the buckets clipped to a running median, so a short burst of load does not bend
+/// their least-squares lines.</item>
 /// <item>Under nearly independent noise, the slope and level of an accepted leak come from least squares over the
-/// readings within four noise scales of the robust line.</item>
+/// readings within four noise scales of the robust line, and that line must pass the same significance and minimum
+/// rise as the robust one.</item>
 /// <item>The time to a limit is (limit − current level) / slope, the current level being the line at "now" (not
 /// the last reading, which carries the noise).</item>
 /// </list>
@@ -37,6 +40,7 @@ public static class LeakProjector
     private const double NoiseFloor = 0.5;
     private const double TrimNoiseScales = 4;
     private const int MinSplitPoints = 6;
+    private const double SteadyQuantile = 0.1;
     private static readonly TimeSpan Horizon = TimeSpan.FromDays(365 * 100);
     private static readonly ProjectionOptions Defaults = new();
 
@@ -124,8 +128,11 @@ public static class LeakProjector
         // in the recent part has already pulled down.
         var beforeHalf = TheilSenSlope(bx, by, 0, halfFrom);
         var beforeQuarter = TheilSenSlope(bx, by, 0, quarterFrom);
-        var stop = StopTest(bx, by, spanHours, options.MinRecentSlopeRatio);
-        var split = SplitTest(bx, by, spanHours);
+        // The two tests fit least-squares lines, which one short burst of load can bend: they see the buckets
+        // with bursts clipped to a running median (which keeps a step's or a stop's corner where it is).
+        var clipped = ClipToRunningMedian(by, options.BurstClipHalfWidth);
+        var stop = StopTest(bx, clipped, spanHours, options.MinRecentSlopeRatio);
+        var split = SplitTest(bx, clipped, spanHours);
         // A step leaves no rise within its two flat parts: that slope must be significant and, over the run, rise
         // by the minimum too (a minute slope is "significant" when the noise is tiny).
         if (split.Within < options.StepTestStandardErrors * split.WithinError || split.Within * spanHours < options.MinRiseFds)
@@ -148,8 +155,17 @@ public static class LeakProjector
             * Math.Clamp(persistence, 0, 1)
             * coverage;
         var finalNote = "";
-        if (correlation < options.EfficientFitMaxCorrelation && TrimmedLeastSquares(x, y, slope, intercept) is { } efficient && efficient.Slope > 0)
+        if (correlation < options.EfficientFitMaxCorrelation && TrimmedLeastSquares(x, y, slope, intercept) is { } efficient)
         {
+            // The more efficient line must pass the same bar as the robust one: a marginal robust slope that the
+            // least-squares line over every kept reading does not confirm is noise (or spikes) at the edge.
+            if (efficient.Slope < options.MinSlopeStandardErrors * standardError || efficient.Slope * spanHours < options.MinRiseFds)
+            {
+                return new Projection(ProjectionVerdict.NoLeak, efficient.Slope, Math.Max(0, efficient.Intercept + (efficient.Slope * nowHours)), null, null, coverage, t0, restarts, cadence,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"Not confirmed: {fitted}; but least squares over the {efficient.Kept} readings within {TrimNoiseScales} noise scales of that line gives {Signed(efficient.Slope)} fds/h, {efficient.Slope / standardError:0.#} standard errors and {efficient.Slope * spanHours:0.#} fds over the run (a leak needs {options.MinSlopeStandardErrors:0.#} and {options.MinRiseFds:0.#}).{restartNote}"));
+            }
+
             // The leak is decided; its slope and level now come from least squares over every reading of the run
             // that lies within a few noise scales of the robust line (spikes out), which wastes less of the data
             // than the median of pairwise slopes over buckets does.
@@ -306,6 +322,40 @@ public static class LeakProjector
         var within = ((first.Slope * first.Sxx) + (second.Slope * second.Sxx)) / (first.Sxx + second.Sxx);
         var withinError = Math.Sqrt(lrv / (first.Sxx + second.Sxx));
         return (x[bestSplit] - x[0], within, withinError);
+    }
+
+    /// <summary>
+    /// The values clipped to within <see cref="TrimNoiseScales"/> noise scales of their running median over
+    /// 2 × <paramref name="halfWidth"/> + 1 points (the scale from the values' own distances to it): a burst
+    /// shorter than half that window is taken back to the level around it; steps and corners keep their place.
+    /// A half-width of 0 returns the values unchanged.
+    /// </summary>
+    private static double[] ClipToRunningMedian(double[] y, int halfWidth)
+    {
+        if (halfWidth <= 0 || y.Length < (2 * halfWidth) + 1)
+        {
+            return y;
+        }
+
+        var median = new double[y.Length];
+        var window = new double[(2 * halfWidth) + 1];
+        for (var i = 0; i < y.Length; i++)
+        {
+            var lo = Math.Max(0, i - halfWidth);
+            var hi = Math.Min(y.Length, i + halfWidth + 1);
+            y.AsSpan(lo, hi - lo).CopyTo(window);
+            median[i] = Median(window.AsSpan(0, hi - lo));
+        }
+
+        var scale = Math.Max(NoiseFloor, MadToSigma * MedianOf(y.Length, i => Math.Abs(y[i] - median[i])));
+        var limit = TrimNoiseScales * scale;
+        var clipped = new double[y.Length];
+        for (var i = 0; i < y.Length; i++)
+        {
+            clipped[i] = Math.Clamp(y[i], median[i] - limit, median[i] + limit);
+        }
+
+        return clipped;
     }
 
     /// <summary>Least squares over points [from, to): slope, intercept, residual sum of squares and the sum of squared x deviations.</summary>
@@ -543,7 +593,14 @@ public static class LeakProjector
             var fellBelowHalf = postLevel < options.RestartDropFraction * preLevel && preLevel - postLevel >= options.MinRiseFds;
             var gaveBackTheRise = preLevel - postLevel >= Math.Max(options.MinRiseFds, sharp)
                 && postLevel - startLevel <= options.RestartDropFraction * (preLevel - startLevel);
-            if (roseInRun && (fellBelowHalf || gaveBackTheRise))
+            // A burst of load (connections that come and go) ends with a drop as sharp as a restart's, but back to
+            // the steady level the run had under the burst; a restart falls below that level too (the low end of
+            // the readings over the window before the drop, which the bursts only ever lift).
+            // The window stays within the later half of the run, so that a short run's own low start is not its steady level.
+            var steadyWindow = TimeSpan.FromTicks(Math.Min(options.RestartSteadyWindow.Ticks, (s[j].Time - s[runStart].Time).Ticks / 2));
+            var steady = WindowQuantile(s, runStart, j, s[j].Time - steadyWindow, SteadyQuantile);
+            var belowSteady = steady is not { } steadyLevel || steadyLevel - postLevel >= Math.Max(options.MinRiseFds, sharp / 2);
+            if (roseInRun && (fellBelowHalf || gaveBackTheRise) && belowSteady)
             {
                 restarts.Add(j);
                 runStart = j;
@@ -585,6 +642,30 @@ public static class LeakProjector
         }
 
         return MedianOf(hi - lo, i => s[lo + i].OpenFds);
+    }
+
+    /// <summary>The given quantile of the fds of the readings in [from, to) at or after the bound; null with fewer than three.</summary>
+    private static double? WindowQuantile(FdSample[] s, int from, int to, DateTimeOffset bound, double quantile)
+    {
+        var lo = to;
+        while (lo > from && s[lo - 1].Time >= bound)
+        {
+            lo--;
+        }
+
+        if (to - lo < 3)
+        {
+            return null;
+        }
+
+        var values = new double[to - lo];
+        for (var i = lo; i < to; i++)
+        {
+            values[i - lo] = s[i].OpenFds;
+        }
+
+        Array.Sort(values);
+        return values[(int)Math.Floor(quantile * (values.Length - 1))];
     }
 
     private static TimeSpan? Cadence(DateTimeOffset[] restarts)

@@ -62,6 +62,19 @@ public sealed record ProjectionOptions
     /// <summary>The level before and after a suspected drop is the median over this window (so a spike is not a restart).</summary>
     public TimeSpan RestartLevelWindow { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// And a restart found from the fds alone (no start time) must fall below the steady level of the run over this
+    /// window before the drop (the 10th percentile of its readings), so the end of a burst of load, which drops back
+    /// to that level, is not taken for a restart. Zero turns the check off.
+    /// </summary>
+    public TimeSpan RestartSteadyWindow { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The stop and step tests fit least-squares lines to the buckets after clipping each to within four noise
+    /// scales of the running median over 2 × this + 1 buckets, so a short burst of load does not bend them; 0 turns it off.
+    /// </summary>
+    public int BurstClipHalfWidth { get; init; } = 4;
+
     /// <summary>The slope must be this many standard errors above zero (the errors from the residuals' MAD, inflated for their correlation).</summary>
     public double MinSlopeStandardErrors { get; init; } = 3;
 

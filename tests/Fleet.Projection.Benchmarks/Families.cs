@@ -21,6 +21,8 @@ internal static class Families
         new("flat with spikes", false, true, FlatWithSpikes),
         new("leak stopped hours ago", false, true, StoppedLeak),
         new("daily cycle ramp (6-24 h)", false, false, r => DailyCycle(r, 6, 24)),
+        // Added last so that the families above keep their random streams (seed + 1000 × index) and their figures.
+        new("slow leak under bursty load", true, true, SlowLeakBurstyLoad),
     ];
 
     private static GeneratedSeries LinearLeak(Random r)
@@ -98,6 +100,25 @@ internal static class Families
         var times = Times(r, window);
         var white = Noise.White(r, times.Length, U(r, 0.2, 1) * Math.Sqrt(baseFds));
         var load = Noise.Ar1(r, times, U(r, 0.2, 1) * Math.Sqrt(baseFds), TimeSpan.FromMinutes(30));
+        var fds = times.Select((t, i) => baseFds + slope * t + white[i] + load[i]).ToArray();
+        return WithLeakLimits(r, times, fds, null, baseFds + slope * window, slope, 24, 60 * 24);
+    }
+
+    /// <summary>
+    /// The slow leak of <see cref="SlowLeakLargeLoad"/>, but the load of a large steady service as it is seen on
+    /// real hosts: the steady level plus short connection bursts (retry storms, batch jobs, reconnects after a
+    /// failover) that only ever add fds, arrive at random (1-6 an hour), last minutes (exponential, mean 1-5 min: busy under a third of the time)
+    /// and have heavy-tailed sizes (Pareto, shape 1.5, from 0.5-3% of the level, capped at half of it), overlapping
+    /// when they come close. The truth is the steady level's line: the bursts come and go.
+    /// </summary>
+    private static GeneratedSeries SlowLeakBurstyLoad(Random r)
+    {
+        var window = U(r, 12, 24);
+        var baseFds = U(r, 5000, 20000);
+        var slope = U(r, 5, 40);
+        var times = Times(r, window);
+        var white = Noise.White(r, times.Length, U(r, 0.2, 1) * Math.Sqrt(baseFds));
+        var load = Noise.Bursts(r, times, U(r, 1, 6), TimeSpan.FromMinutes(U(r, 1, 5)), baseFds * U(r, 0.005, 0.03), baseFds * 0.5);
         var fds = times.Select((t, i) => baseFds + slope * t + white[i] + load[i]).ToArray();
         return WithLeakLimits(r, times, fds, null, baseFds + slope * window, slope, 24, 60 * 24);
     }
@@ -233,6 +254,39 @@ internal static class Noise
         {
             var phi = Math.Exp(-(timesHours[i] - timesHours[i - 1]) / tau.TotalHours);
             e[i] = (phi * e[i - 1]) + (Math.Sqrt(1 - (phi * phi)) * sd * Families.Gauss(r));
+        }
+
+        return e;
+    }
+
+    /// <summary>
+    /// Positive bursts: arrivals at <paramref name="perHour"/> (Poisson), each lasting an exponential time of mean
+    /// <paramref name="meanLength"/> with a Pareto (shape 1.5) height from <paramref name="minHeight"/>, capped at
+    /// <paramref name="maxHeight"/>; overlapping bursts add up.
+    /// </summary>
+    public static double[] Bursts(Random r, double[] timesHours, double perHour, TimeSpan meanLength, double minHeight, double maxHeight)
+    {
+        var e = new double[timesHours.Length];
+        var start = timesHours[0];
+        var end = timesHours[^1];
+        var at = start - meanLength.TotalHours * 3;
+        for (var k = 0; k < 100_000; k++)
+        {
+            at += -Math.Log(1 - r.NextDouble()) / perHour;
+            if (at > end)
+            {
+                break;
+            }
+
+            var length = -Math.Log(1 - r.NextDouble()) * meanLength.TotalHours;
+            var height = Math.Min(maxHeight, minHeight / Math.Pow(1 - r.NextDouble(), 1 / 1.5));
+            for (var i = 0; i < timesHours.Length; i++)
+            {
+                if (timesHours[i] >= at && timesHours[i] < at + length)
+                {
+                    e[i] += height;
+                }
+            }
         }
 
         return e;

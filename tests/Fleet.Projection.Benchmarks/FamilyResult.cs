@@ -30,6 +30,9 @@ internal sealed class Score
         }
     }
 
+    /// <summary>The errors in the order the series were added (paired with another score over the same series).</summary>
+    public IReadOnlyList<double> Errors => _errors;
+
     public double MissRate => _count == 0 ? 0 : (double)_missed / _count;
 
     public double FalseRate => _count == 0 ? 0 : (double)_false / _count;
@@ -81,8 +84,80 @@ internal sealed class FamilyResult(Family family)
         Significant.Add(trueHours, significant);
     }
 
-    /// <summary>Leaking families: a lower median error than each baseline; others: fewer false projections, or none when the baseline has none either.</summary>
-    public bool FleetBeatsBaselines => Family.Leaks
-        ? Fleet.Median() < Plain.Median() && Fleet.Median() < Significant.Median()
-        : Fleet.FalseRate == 0 || (Fleet.FalseRate < Plain.FalseRate && Fleet.FalseRate < Significant.FalseRate);
+    /// <summary>
+    /// Leaking families: Fleet's median error against each baseline's, judged against the run's Monte-Carlo error
+    /// (<see cref="LowerShare"/>): better, a tie, or worse. Others: better with no false projection, or fewer
+    /// false projections than both baselines.
+    /// </summary>
+    public Verdict Verdict
+    {
+        get
+        {
+            if (!Family.Leaks)
+            {
+                return Fleet.FalseRate == 0 || (Fleet.FalseRate < Plain.FalseRate && Fleet.FalseRate < Significant.FalseRate)
+                    ? Verdict.Better : Verdict.Worse;
+            }
+
+            var (plain, significant) = (Compare(Plain), Compare(Significant));
+            return plain == Verdict.Worse || significant == Verdict.Worse ? Verdict.Worse
+                : plain == Verdict.Tie || significant == Verdict.Tie ? Verdict.Tie
+                : Verdict.Better;
+        }
+    }
+
+    /// <summary>
+    /// Better when, in at least this share of the bootstrap replicates, Fleet's median error is the lower one;
+    /// worse when in at most 1 − this share; a tie in between (a two-sided 95% paired bootstrap test).
+    /// </summary>
+    public const double BetterShare = 0.975;
+
+    /// <summary>The share of the paired bootstrap replicates in which Fleet's median error is below the plain baseline's (equal counts half).</summary>
+    public double PlainLowerShare => LowerShare(Fleet.Errors, Plain.Errors);
+
+    private Verdict Compare(Score baseline)
+    {
+        var share = LowerShare(Fleet.Errors, baseline.Errors);
+        return share >= BetterShare ? Verdict.Better : share <= 1 - BetterShare ? Verdict.Worse : Verdict.Tie;
+    }
+
+    /// <summary>
+    /// The Monte-Carlo uncertainty of "which median is lower" over the same series: the series are resampled with
+    /// replacement (both estimators' errors kept together, fixed seed so runs repeat) and the share of replicates
+    /// where Fleet's median error is the lower is returned. Misses count as infinite errors, as in the table.
+    /// </summary>
+    public static double LowerShare(IReadOnlyList<double> fleet, IReadOnlyList<double> baseline)
+    {
+        var n = Math.Min(fleet.Count, baseline.Count);
+        if (n == 0)
+        {
+            return 0.5;
+        }
+
+        var random = new Random(12345);
+        const int Replicates = 1000;
+        var lower = 0.0;
+        for (var b = 0; b < Replicates; b++)
+        {
+            var indexes = Enumerable.Range(0, n).Select(_ => random.Next(n)).ToArray();
+            var (f, o) = (Median(fleet, indexes), Median(baseline, indexes));
+            lower += f < o ? 1 : f == o ? 0.5 : 0;
+        }
+
+        return lower / Replicates;
+    }
+
+    private static double Median(IReadOnlyList<double> values, IEnumerable<int> indexes)
+    {
+        var sorted = indexes.Select(i => values[i]).Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+}
+
+/// <summary>Fleet against the baselines on one family.</summary>
+internal enum Verdict
+{
+    Worse,
+    Tie,
+    Better,
 }

@@ -85,6 +85,57 @@ public sealed class LeakProjectorAccuracyTests
         Assert.Contains("persist", p.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void EndOfALoadBurst_IsNotARestart()
+    {
+        // A slow leak (20/h on 10,000 fds) with four 8-minute bursts of +3000 connections that end at once: each end
+        // drops by far more than the noise and gives back the "rise" the burst made, but only to the steady level.
+        var noise = new Random(21);
+        double[] burstsAt = [3, 5.5, 8, 10.5];
+        var samples = Series(12, TimeSpan.FromSeconds(10), h =>
+            10_000 + (20 * h) + (5 * Gauss(noise)) + (burstsAt.Any(b => h >= b && h < b + (8.0 / 60)) ? 3000 : 0));
+
+        var p = LeakProjector.Project(samples, 20_000, 40_000, samples[^1].Time);
+        var withoutSteadyLevel = LeakProjector.Project(samples, 20_000, 40_000, samples[^1].Time, new ProjectionOptions { RestartSteadyWindow = TimeSpan.Zero });
+
+        Assert.Empty(p.Restarts);
+        Assert.True(p.Verdict == ProjectionVerdict.Leak, p.Reason);
+        Assert.InRange(p.SlopePerHour, 19, 21);
+        Assert.NotEmpty(withoutSteadyLevel.Restarts);
+    }
+
+    [Fact]
+    public void ShortBurstNearTheEnd_DoesNotMakeALeakLookStopped()
+    {
+        // Four 8-minute bursts of +3000 fds, the last 1.5 h before now, bend a least-squares two-segment line into
+        // a "stop"; the stop test sees the buckets clipped to their running median, and the leak persists.
+        var noise = new Random(21);
+        double[] burstsAt = [3, 5.5, 8, 10.5];
+        var samples = Series(12, TimeSpan.FromSeconds(10), h =>
+            10_000 + (20 * h) + (5 * Gauss(noise)) + (burstsAt.Any(b => h >= b && h < b + (8.0 / 60)) ? 3000 : 0));
+
+        var p = LeakProjector.Project(samples, 20_000, 40_000, samples[^1].Time);
+        var unclipped = LeakProjector.Project(samples, 20_000, 40_000, samples[^1].Time, new ProjectionOptions { BurstClipHalfWidth = 0 });
+
+        Assert.True(p.Verdict == ProjectionVerdict.Leak, p.Reason);
+        Assert.InRange(p.SlopePerHour, 19, 21);
+        Assert.Equal(ProjectionVerdict.NoLeak, unclipped.Verdict);
+    }
+
+    [Fact]
+    public void DropBelowTheSteadyLevelWithoutStartTimes_IsStillARestartWhenBurstsAreAround()
+    {
+        // The same bursty leak, restarted at 9 h (back to 10,000 fds, below the 10,180 it held before the drop).
+        var noise = new Random(22);
+        double[] burstsAt = [3, 5.5, 8, 10.5];
+        var samples = Series(12, TimeSpan.FromSeconds(10), h =>
+            10_000 + (20 * (h < 9 ? h : h - 9)) + (5 * Gauss(noise)) + (burstsAt.Any(b => h >= b && h < b + (8.0 / 60)) ? 3000 : 0));
+
+        var p = LeakProjector.Project(samples, 20_000, 40_000, samples[^1].Time);
+
+        Assert.Equal([Start.AddHours(9)], p.Restarts);
+    }
+
     internal static (double Slope, double Intercept) LeastSquares(IReadOnlyList<FdSample> samples)
     {
         var t0 = samples[0].Time;
