@@ -143,11 +143,22 @@ public static class LeakProjector
         }
 
         var persists = stop.Contrast + (options.StopTestStandardErrors * stop.Error) >= 0;
+        var stopBar = options.StopTestStandardErrors;
+        if (!persists && options.StopTestBootstrapReplicates > 0)
+        {
+            // The statistic is the largest over the candidate breaks, and its error comes from residuals that
+            // a slow wander fools: under heavy correlated noise a leak that goes on shows a "stop" of a few
+            // standard errors often. Its bar is raised to what the same statistic reaches on replicates of a
+            // continuing line with the noise of the break fit (an AR(1) fitted to its residuals).
+            stopBar = Math.Max(stopBar, StopTestNullQuantile(bx, clipped, spanHours, stop, options));
+            persists = stop.Contrast + (stopBar * stop.Error) >= 0;
+        }
+
         if (!persists)
         {
             return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"The rise does not persist: {fitted}; the best break is at {Hours(stop.Tau)}: {Signed(stop.After)} fds/h after it against {Signed(stop.Before)} before, {-stop.Contrast / stop.Error:0.#} standard errors below {options.MinRecentSlopeRatio:0.##} of it (a stopped leak or a load swing); the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h.{restartNote}"));
+                    $"The rise does not persist: {fitted}; the best break is at {Hours(stop.Tau)}: {Signed(stop.After)} fds/h after it against {Signed(stop.Before)} before, {-stop.Contrast / stop.Error:0.#} standard errors below {options.MinRecentSlopeRatio:0.##} of it, beyond the {stopBar:0.#} a continuing rise under this noise reaches (a stopped leak or a load swing); the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h.{restartNote}"));
         }
 
         var persistence = Math.Min(halfSlope / Math.Max(beforeHalf, slope), quarterSlope / Math.Max(beforeQuarter, slope));
@@ -243,7 +254,13 @@ public static class LeakProjector
         for (var f = 0.4; f <= 0.9001; f += 0.05)
         {
             var tau = x[0] + (span * f);
-            if (x.Count(v => v > tau) < 10)
+            var tail = x.Length;
+            while (tail > 0 && x[tail - 1] > tau)
+            {
+                tail--;
+            }
+
+            if (x.Length - tail < 10)
             {
                 continue;
             }
@@ -280,6 +297,65 @@ public static class LeakProjector
         var after = best.Beta[1] + best.Beta[2];
         return (best.Tau - x[0], before, after, after - (ratio * before), Math.Sqrt(Math.Max(0, variance * lrv)));
     }
+
+    /// <summary>
+    /// The <see cref="ProjectionOptions.StopTestBootstrapQuantile"/> quantile of the stop statistic (standard errors
+    /// below the ratio) over replicates of the run under "the leak goes on": the least-squares line of the run plus
+    /// AR(1) noise with the variance and lag-one correlation of the best break fit's residuals (the model that
+    /// fits a stopped leak too, so a real stop does not pass for noise). The replicates are clipped like the run
+    /// and come from a fixed seed, so the projector stays a pure function.
+    /// </summary>
+    private static double StopTestNullQuantile(double[] x, double[] y, double span, (double Tau, double Before, double After, double Contrast, double Error) stop, ProjectionOptions options)
+    {
+        var n = x.Length;
+        var tau = x[0] + stop.Tau;
+        var hinge = HingeFit(x, y, tau);
+        if (hinge is not { } h)
+        {
+            return 0;
+        }
+
+        var residuals = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            residuals[i] = y[i] - (h.Beta[0] + (h.Beta[1] * x[i]) + (h.Beta[2] * Math.Max(0, x[i] - tau)));
+        }
+
+        var scale = Math.Max(NoiseFloor, MadToSigma * MedianOf(n, i => Math.Abs(residuals[i])));
+        // The lag-one correlation sees only the fast part of the noise; a slow wander shows in the long-run variance.
+        // The AR(1) takes the larger of that correlation and the one whose long-run variance matches the residuals'
+        // ((1 + φ) / (1 − φ) times the variance).
+        var ratio = LongRunVariance(residuals) / (scale * scale);
+        var phi = Math.Clamp(Math.Max(LagOneCorrelation(residuals, scale), (ratio - 1) / (ratio + 1)), 0, 0.99);
+        var innovation = scale * Math.Sqrt(1 - (phi * phi));
+        var line = LineFit(x, y, 0, n);
+        var random = new Random(20261128);
+        var replicates = options.StopTestBootstrapReplicates;
+        var statistics = new double[replicates];
+        var yStar = new double[n];
+        for (var b = 0; b < replicates; b++)
+        {
+            var e = scale * Gauss(random);
+            for (var i = 0; i < n; i++)
+            {
+                if (i > 0)
+                {
+                    e = (phi * e) + (innovation * Gauss(random));
+                }
+
+                yStar[i] = line.Intercept + (line.Slope * x[i]) + e;
+            }
+
+            var replicate = StopTest(x, ClipToRunningMedian(yStar, options.BurstClipHalfWidth), span, options.MinRecentSlopeRatio);
+            statistics[b] = replicate.Error > 0 && !double.IsInfinity(replicate.Error) ? -replicate.Contrast / replicate.Error : 0;
+        }
+
+        Array.Sort(statistics);
+        return statistics[Math.Min(replicates - 1, (int)Math.Floor(options.StopTestBootstrapQuantile * replicates))];
+    }
+
+    private static double Gauss(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     /// <summary>
     /// The best split of the run in two (break between 5% and 95% of the span, at least six points on each
@@ -386,18 +462,30 @@ public static class LeakProjector
     {
         var a = new double[3, 3];
         var b = new double[3];
+        double s1 = 0, sx = 0, sh = 0, sxx = 0, sxh = 0, shh = 0, sy = 0, sxy = 0, shy = 0;
         for (var i = 0; i < x.Length; i++)
         {
-            double[] row = [1, x[i], Math.Max(0, x[i] - tau)];
-            for (var j = 0; j < 3; j++)
-            {
-                b[j] += row[j] * y[i];
-                for (var k = 0; k < 3; k++)
-                {
-                    a[j, k] += row[j] * row[k];
-                }
-            }
+            var hinge = Math.Max(0, x[i] - tau);
+            s1++;
+            sx += x[i];
+            sh += hinge;
+            sxx += x[i] * x[i];
+            sxh += x[i] * hinge;
+            shh += hinge * hinge;
+            sy += y[i];
+            sxy += x[i] * y[i];
+            shy += hinge * y[i];
         }
+
+        a[0, 0] = s1;
+        a[0, 1] = a[1, 0] = sx;
+        a[0, 2] = a[2, 0] = sh;
+        a[1, 1] = sxx;
+        a[1, 2] = a[2, 1] = sxh;
+        a[2, 2] = shh;
+        b[0] = sy;
+        b[1] = sxy;
+        b[2] = shy;
 
         if (Invert3(a) is not { } inverse)
         {

@@ -97,6 +97,16 @@ public sealed record ProjectionOptions
     public double StepTestStandardErrors { get; init; } = 2;
 
     /// <summary>
+    /// When the stop test finds a stop, its bar is raised to this quantile of the same statistic over replicates of a
+    /// continuing line under the run's own noise (an AR(1) fitted to the break fit's residuals), which counts the
+    /// search over breaks and the noise's correlation; 0 replicates keeps the fixed bar alone.
+    /// </summary>
+    public int StopTestBootstrapReplicates { get; init; } = 100;
+
+    /// <summary>The quantile of the replicates' stop statistic that a stop must exceed (see <see cref="StopTestBootstrapReplicates"/>).</summary>
+    public double StopTestBootstrapQuantile { get; init; } = 0.95;
+
+    /// <summary>
     /// Once a leak is found and the bucket residuals' lag-one correlation is below this, its slope and level come
     /// from least squares over the run's readings within four noise scales of the robust line (more efficient than
     /// the robust line under plain noise; spikes stay out). Under strongly correlated noise the robust line was the
