@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Projection;
 
@@ -59,7 +60,7 @@ public static class LeakProjector
         var series = samples.Where(s => s.Time <= now).OrderBy(s => s.Time).ToArray();
         if (series.Length == 0)
         {
-            return new Projection(ProjectionVerdict.InsufficientData, 0, 0, null, null, 0, null, [], null, "No samples up to now.");
+            return new Projection(LeakVerdict.InsufficientData, 0, 0, null, null, 0, null, [], null, "No samples up to now.");
         }
 
         var restartIndexes = FindRestarts(series, options);
@@ -74,7 +75,7 @@ public static class LeakProjector
 
         if (run.Count < options.MinSamples || spanHours < options.MinRunDuration.TotalHours)
         {
-            return new Projection(ProjectionVerdict.InsufficientData, 0, run[^1].OpenFds, null, null, 0, t0, restarts, cadence,
+            return new Projection(LeakVerdict.InsufficientData, 0, run[^1].OpenFds, null, null, 0, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
                     $"The current run has {run.Count} samples over {Hours(spanHours)}; at least {options.MinSamples} over {Hours(options.MinRunDuration.TotalHours)} are needed.{restartNote}"));
         }
@@ -108,7 +109,7 @@ public static class LeakProjector
 
         if (slope <= 0 || rise < options.MinRiseFds || slope < options.MinSlopeStandardErrors * standardError)
         {
-            return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
+            return new Projection(LeakVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
                     $"No significant rise: {fitted} (a leak needs a rise of {options.MinRiseFds:0.#} fds and {options.MinSlopeStandardErrors:0.#} standard errors).{restartNote}"));
         }
@@ -117,7 +118,7 @@ public static class LeakProjector
         var quarterFrom = FirstAtOrAfter(bx, spanHours * 0.75, minimumTail: 0);
         if (bx.Length - quarterFrom < 3)
         {
-            return new Projection(ProjectionVerdict.InsufficientData, slope, level, null, null, 0, t0, restarts, cadence,
+            return new Projection(LeakVerdict.InsufficientData, slope, level, null, null, 0, t0, restarts, cadence,
                 $"Too few samples in the last quarter of the run to tell whether the rise persists: {fitted}.{restartNote}");
         }
 
@@ -137,7 +138,7 @@ public static class LeakProjector
         // by the minimum too (a minute slope is "significant" when the noise is tiny).
         if (split.Within < options.StepTestStandardErrors * split.WithinError || split.Within * spanHours < options.MinRiseFds)
         {
-            return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
+            return new Projection(LeakVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
                     $"The rise is a one-off step: {fitted}; but split at {Hours(split.Tau)} with a jump allowed, the slope within the two parts is {Signed(split.Within)} fds/h, {split.Within / split.WithinError:0.#} standard errors and {split.Within * spanHours:0.#} fds over the run (a leak needs {options.StepTestStandardErrors:0.#} and {options.MinRiseFds:0.#}).{restartNote}"));
         }
@@ -156,7 +157,7 @@ public static class LeakProjector
 
         if (!persists)
         {
-            return new Projection(ProjectionVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
+            return new Projection(LeakVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
                     $"The rise does not persist: {fitted}; the best break is at {Hours(stop.Tau)}: {Signed(stop.After)} fds/h after it against {Signed(stop.Before)} before, {-stop.Contrast / stop.Error:0.#} standard errors below {options.MinRecentSlopeRatio:0.##} of it, beyond the {stopBar:0.#} a continuing rise under this noise reaches (a stopped leak or a load swing); the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h.{restartNote}"));
         }
@@ -172,7 +173,7 @@ public static class LeakProjector
             // least-squares line over every kept reading does not confirm is noise (or spikes) at the edge.
             if (efficient.Slope < options.MinSlopeStandardErrors * standardError || efficient.Slope * spanHours < options.MinRiseFds)
             {
-                return new Projection(ProjectionVerdict.NoLeak, efficient.Slope, Math.Max(0, efficient.Intercept + (efficient.Slope * nowHours)), null, null, coverage, t0, restarts, cadence,
+                return new Projection(LeakVerdict.NoLeak, efficient.Slope, Math.Max(0, efficient.Intercept + (efficient.Slope * nowHours)), null, null, coverage, t0, restarts, cadence,
                     string.Create(CultureInfo.InvariantCulture,
                         $"Not confirmed: {fitted}; but least squares over the {efficient.Kept} readings within {TrimNoiseScales} noise scales of that line gives {Signed(efficient.Slope)} fds/h, {efficient.Slope / standardError:0.#} standard errors and {efficient.Slope * spanHours:0.#} fds over the run (a leak needs {options.MinSlopeStandardErrors:0.#} and {options.MinRiseFds:0.#}).{restartNote}"));
             }
@@ -186,7 +187,7 @@ public static class LeakProjector
             level = Math.Max(0, efficient.Intercept + slope * nowHours);
         }
 
-        return new Projection(ProjectionVerdict.Leak, slope, level,
+        return new Projection(LeakVerdict.Leak, slope, level,
             TimeTo(softLimit, level, slope), TimeTo(hardLimit, level, slope), quality, t0, restarts, cadence,
             string.Create(CultureInfo.InvariantCulture,
                 $"Leak: {fitted}; the last half rises {Signed(halfSlope)} and the last quarter {Signed(quarterSlope)} fds/h; at the best break, {Hours(stop.Tau)} in, {Signed(stop.After)} fds/h after against {Signed(stop.Before)} before ({stop.Contrast / stop.Error:0.#} standard errors from {options.MinRecentSlopeRatio:0.##} of it).{finalNote}{restartNote}"));

@@ -1,3 +1,5 @@
+using Fleet.Web.Data;
+
 namespace Fleet.Server.Projection;
 
 /// <summary>One reading of a process's (or a service instance's) open fds.</summary>
@@ -5,19 +7,6 @@ namespace Fleet.Server.Projection;
 /// <param name="OpenFds">Open file descriptors at that time.</param>
 /// <param name="ProcessStart">The process's start time when known: a change marks a restart.</param>
 public readonly record struct FdSample(DateTimeOffset Time, long OpenFds, DateTimeOffset? ProcessStart = null);
-
-/// <summary>What the projector concluded about a series.</summary>
-public enum ProjectionVerdict
-{
-    /// <summary>The current run is long enough, and no persistent, significant rise was found.</summary>
-    NoLeak,
-
-    /// <summary>The fds rise steadily and persistently: a time to the limits is given.</summary>
-    Leak,
-
-    /// <summary>The current run is too short or has too few samples to judge.</summary>
-    InsufficientData,
-}
 
 /// <summary>The projector's answer for one series.</summary>
 /// <param name="Verdict">Leak, no leak, or not enough data.</param>
@@ -33,7 +22,7 @@ public enum ProjectionVerdict
 /// <param name="RestartCadence">Median interval between restarts when they repeat (at least two found).</param>
 /// <param name="Reason">Why the verdict, in one sentence a person can check against the chart.</param>
 public sealed record Projection(
-    ProjectionVerdict Verdict,
+    LeakVerdict Verdict,
     double SlopePerHour,
     double CurrentLevel,
     TimeSpan? TimeToSoftLimit,

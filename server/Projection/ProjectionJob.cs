@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Projection;
 
@@ -53,7 +54,7 @@ public sealed partial class ProjectionJob(
 
     private Func<int, string, SeriesProjection?> Reusable(DateTimeOffset now)
     {
-        var noLeak = _previous.Values.Where(p => p.Result.Verdict == ProjectionVerdict.NoLeak && p.ProjectedAt <= now && now - p.ProjectedAt < KeepNoLeakAtMost).ToList();
+        var noLeak = _previous.Values.Where(p => p.Result.Verdict == LeakVerdict.NoLeak && p.ProjectedAt <= now && now - p.ProjectedAt < KeepNoLeakAtMost).ToList();
         var due = noLeak
             .OrderBy(p => p.ProjectedAt)
             .ThenBy(p => (p.ServiceId, p.SeriesKey).GetHashCode())
@@ -93,7 +94,7 @@ public sealed partial class ProjectionJob(
                 instances.Count,
                 processes.Count,
                 all.Count(p => p.ProjectedAt == now),
-                all.Count(p => p.Result.Verdict == ProjectionVerdict.Leak),
+                all.Count(p => p.Result.Verdict == LeakVerdict.Leak),
                 instances.Count(p => p.SocketLeak is not null),
                 rows,
                 full,

@@ -127,7 +127,7 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource, IDbContextFacto
         row.ServiceId = p.ServiceId;
         row.Pid = p.Pid;
         row.Command = p.Command;
-        row.Verdict = (short)Verdict(r.Verdict);
+        row.Verdict = (short)r.Verdict;
         row.SlopePerHour = r.SlopePerHour;
         row.CurrentFds = r.CurrentLevel;
         row.SoftLimit = p.SoftLimit;
@@ -150,13 +150,6 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource, IDbContextFacto
         row.ComputedAt = p.ComputedAt;
         row.PassAt = p.ProjectedAt;
     }
-
-    public static LeakVerdict Verdict(ProjectionVerdict verdict) => verdict switch
-    {
-        ProjectionVerdict.Leak => LeakVerdict.Leak,
-        ProjectionVerdict.NoLeak => LeakVerdict.NoLeak,
-        _ => LeakVerdict.InsufficientData,
-    };
 
     private async Task<List<ProjectionView>> ReadAsync(string sql, CancellationToken ct, params NpgsqlParameter[] parameters)
     {

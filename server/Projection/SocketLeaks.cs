@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Projection;
 
@@ -22,7 +23,7 @@ internal static class SocketLeaks
     {
         var leaking = instances
             .Select((p, i) => (p, i))
-            .Where(x => x.p.Result.Verdict == ProjectionVerdict.Leak && x.p.Result.RunStart is not null && x.p.Result.SlopePerHour > 0)
+            .Where(x => x.p.Result.Verdict == LeakVerdict.Leak && x.p.Result.RunStart is not null && x.p.Result.SlopePerHour > 0)
             .ToDictionary(x => (x.p.HostId, x.p.ServiceId), x => x.i);
         if (leaking.Count == 0)
         {
@@ -59,7 +60,7 @@ internal static class SocketLeaks
                 .Select(b => new FdSample(b.Time, (long)Math.Round(sums.TryGetValue(b.Start, out var s) ? s.Fds / Math.Max(1, b.Samples) : 0)))
                 .ToArray();
             var cw = LeakProjector.Project(samples, null, null, projection.ComputedAt, options);
-            if (cw.Verdict != ProjectionVerdict.Leak || cw.SlopePerHour <= 0)
+            if (cw.Verdict != LeakVerdict.Leak || cw.SlopePerHour <= 0)
             {
                 continue;
             }

@@ -1,6 +1,6 @@
 namespace Fleet.Web.Data;
 
-/// <summary>What the leak projector concluded about a series (mirrors the server's projector verdict).</summary>
+/// <summary>What the leak projector (server/Projection/LeakProjector) concluded about a series.</summary>
 public enum LeakVerdict
 {
     /// <summary>Enough data, and no persistent, significant rise.</summary>

@@ -1,4 +1,5 @@
 using Fleet.Server.Projection;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Tests.Projection;
 
@@ -19,7 +20,7 @@ public sealed class LeakProjectorAccuracyTests
         var p = LeakProjector.Project(samples, 4000, 8000, samples[^1].Time);
         var robust = LeakProjector.Project(samples, 4000, 8000, samples[^1].Time, new ProjectionOptions { EfficientFitMaxCorrelation = 0 });
 
-        Assert.Equal(ProjectionVerdict.Leak, p.Verdict);
+        Assert.Equal(LeakVerdict.Leak, p.Verdict);
         Assert.Equal(slope, p.SlopePerHour, 1e-9);
         Assert.NotEqual(slope, robust.SlopePerHour, 1e-6);
         Assert.Contains("Least squares", p.Reason, StringComparison.Ordinal);
@@ -34,7 +35,7 @@ public sealed class LeakProjectorAccuracyTests
 
         var p = LeakProjector.Project(samples, 4000, 8000, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.Leak, p.Verdict);
+        Assert.Equal(LeakVerdict.Leak, p.Verdict);
         Assert.InRange(p.SlopePerHour, 19, 21);
         Assert.True(LeastSquares(samples).Slope > 25, "the spikes must pull plain least squares, or this test shows nothing");
     }
@@ -49,7 +50,7 @@ public sealed class LeakProjectorAccuracyTests
 
         var p = LeakProjector.Project(samples, 2000, 4000, samples[^1].Time, new ProjectionOptions { MinSlopeStandardErrors = 0 });
 
-        Assert.True(p.Verdict == ProjectionVerdict.NoLeak && p.Reason.Contains("step", StringComparison.Ordinal), p.Reason);
+        Assert.True(p.Verdict == LeakVerdict.NoLeak && p.Reason.Contains("step", StringComparison.Ordinal), p.Reason);
         Assert.Null(p.TimeToSoftLimit);
     }
 
@@ -63,7 +64,7 @@ public sealed class LeakProjectorAccuracyTests
 
         var p = LeakProjector.Project(samples, 2000, 4000, samples[^1].Time, new ProjectionOptions { MinSlopeStandardErrors = 0 });
 
-        Assert.True(p.Verdict == ProjectionVerdict.NoLeak && p.Reason.Contains("step", StringComparison.Ordinal), p.Reason);
+        Assert.True(p.Verdict == LeakVerdict.NoLeak && p.Reason.Contains("step", StringComparison.Ordinal), p.Reason);
     }
 
     [Fact]
@@ -81,7 +82,7 @@ public sealed class LeakProjectorAccuracyTests
 
         var p = LeakProjector.Project(samples, 4000, 8000, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, p.Verdict);
         Assert.Contains("persist", p.Reason, StringComparison.Ordinal);
     }
 
@@ -99,7 +100,7 @@ public sealed class LeakProjectorAccuracyTests
         var withoutSteadyLevel = LeakProjector.Project(samples, 20_000, 40_000, samples[^1].Time, new ProjectionOptions { RestartSteadyWindow = TimeSpan.Zero });
 
         Assert.Empty(p.Restarts);
-        Assert.True(p.Verdict == ProjectionVerdict.Leak, p.Reason);
+        Assert.True(p.Verdict == LeakVerdict.Leak, p.Reason);
         Assert.InRange(p.SlopePerHour, 19, 21);
         Assert.NotEmpty(withoutSteadyLevel.Restarts);
     }
@@ -117,9 +118,9 @@ public sealed class LeakProjectorAccuracyTests
         var p = LeakProjector.Project(samples, 20_000, 40_000, samples[^1].Time);
         var unclipped = LeakProjector.Project(samples, 20_000, 40_000, samples[^1].Time, new ProjectionOptions { BurstClipHalfWidth = 0 });
 
-        Assert.True(p.Verdict == ProjectionVerdict.Leak, p.Reason);
+        Assert.True(p.Verdict == LeakVerdict.Leak, p.Reason);
         Assert.InRange(p.SlopePerHour, 19, 21);
-        Assert.Equal(ProjectionVerdict.NoLeak, unclipped.Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, unclipped.Verdict);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Fleet.Server.Projection;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Tests.Projection;
 
@@ -44,12 +45,12 @@ public sealed class LeakProjectorStopCalibrationTests
 
         var p = LeakProjector.Project(samples, 5000, 10000, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, p.Verdict);
         Assert.Null(p.TimeToSoftLimit);
     }
 
     private static bool IsStop(Fleet.Server.Projection.Projection p) =>
-        p.Verdict == ProjectionVerdict.NoLeak && p.Reason.Contains("does not persist", StringComparison.Ordinal);
+        p.Verdict == LeakVerdict.NoLeak && p.Reason.Contains("does not persist", StringComparison.Ordinal);
 
     /// <summary>16 h of readings every minute: the line plus white noise, an AR(1) and a random walk (its sd per minute).</summary>
     private static FdSample[] Noisy(int seed, Func<double, double> line, double white, double arSd, double arMinutes, double walkSd)

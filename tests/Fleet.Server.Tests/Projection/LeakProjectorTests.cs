@@ -1,4 +1,5 @@
 using Fleet.Server.Projection;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Tests.Projection;
 
@@ -15,7 +16,7 @@ public sealed class LeakProjectorTests
 
         var p = LeakProjector.Project(samples, softLimit: 2000, hardLimit: 4000, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.Leak, p.Verdict);
+        Assert.Equal(LeakVerdict.Leak, p.Verdict);
         Assert.InRange(p.SlopePerHour, 49, 51);
         Assert.InRange(p.TimeToSoftLimit!.Value.TotalHours, 24 * 0.97, 24 * 1.03);
         Assert.InRange(p.TimeToHardLimit!.Value.TotalHours, 64 * 0.97, 64 * 1.03);
@@ -37,7 +38,7 @@ public sealed class LeakProjectorTests
 
         Assert.Equal([restart], p.Restarts);
         Assert.Equal(restart, p.RunStart);
-        Assert.Equal(ProjectionVerdict.Leak, p.Verdict);
+        Assert.Equal(LeakVerdict.Leak, p.Verdict);
         Assert.InRange(p.SlopePerHour, 29, 31);
     }
 
@@ -64,7 +65,7 @@ public sealed class LeakProjectorTests
         Assert.NotNull(p.RestartCadence);
         Assert.InRange(p.RestartCadence.Value.TotalMinutes, 179, 181);
         Assert.Equal(Start.AddHours(18), p.RunStart);
-        Assert.Equal(ProjectionVerdict.Leak, p.Verdict);
+        Assert.Equal(LeakVerdict.Leak, p.Verdict);
         Assert.InRange(p.SlopePerHour, 59, 61);
     }
 
@@ -79,7 +80,7 @@ public sealed class LeakProjectorTests
 
         Assert.Equal([Start.AddHours(4), Start.AddHours(8), Start.AddHours(12), Start.AddHours(16)], p.Restarts);
         Assert.InRange(p.RestartCadence!.Value.TotalMinutes, 239, 241);
-        Assert.Equal(ProjectionVerdict.Leak, p.Verdict);
+        Assert.Equal(LeakVerdict.Leak, p.Verdict);
         Assert.InRange(p.SlopePerHour, 18, 22);
     }
 
@@ -93,7 +94,7 @@ public sealed class LeakProjectorTests
         var p = LeakProjector.Project(samples, 2000, 4000, samples[^1].Time);
 
         Assert.Empty(p.Restarts);
-        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, p.Verdict);
     }
 
     [Fact]
@@ -110,7 +111,7 @@ public sealed class LeakProjectorTests
         var p = LeakProjector.Project(samples, 2000, 4000, samples[^1].Time);
 
         Assert.Empty(p.Restarts);
-        Assert.Equal(ProjectionVerdict.Leak, p.Verdict);
+        Assert.Equal(LeakVerdict.Leak, p.Verdict);
         Assert.InRange(p.SlopePerHour, 49, 51);
         Assert.InRange(p.TimeToSoftLimit!.Value.TotalHours, 24 * 0.97, 24 * 1.03);
     }
@@ -123,7 +124,7 @@ public sealed class LeakProjectorTests
 
         var p = LeakProjector.Project(samples, 1024, 4096, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, p.Verdict);
         Assert.Null(p.TimeToSoftLimit);
         Assert.Null(p.TimeToHardLimit);
     }
@@ -140,7 +141,7 @@ public sealed class LeakProjectorTests
 
         var p = LeakProjector.Project(samples, 4096, 8192, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, p.Verdict);
         Assert.Null(p.TimeToSoftLimit);
     }
 
@@ -155,7 +156,7 @@ public sealed class LeakProjectorTests
 
         var p = LeakProjector.Project(samples, 1024, 4096, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, p.Verdict);
         Assert.Null(p.TimeToSoftLimit);
     }
 
@@ -168,7 +169,7 @@ public sealed class LeakProjectorTests
 
         var p = LeakProjector.Project(samples, 4096, 8192, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, p.Verdict);
         Assert.Null(p.TimeToSoftLimit);
         Assert.Contains("persist", p.Reason, StringComparison.Ordinal);
     }
@@ -181,7 +182,7 @@ public sealed class LeakProjectorTests
         var p = LeakProjector.Project(samples, 1024, 4096, samples[^1].Time);
 
         Assert.Equal(9, samples.Length);
-        Assert.Equal(ProjectionVerdict.InsufficientData, p.Verdict);
+        Assert.Equal(LeakVerdict.InsufficientData, p.Verdict);
         Assert.Null(p.TimeToSoftLimit);
         Assert.Equal(0, p.Quality);
     }
@@ -193,7 +194,7 @@ public sealed class LeakProjectorTests
 
         var p = LeakProjector.Project(samples, 1024, 4096, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.InsufficientData, p.Verdict);
+        Assert.Equal(LeakVerdict.InsufficientData, p.Verdict);
     }
 
     [Fact]
@@ -201,7 +202,7 @@ public sealed class LeakProjectorTests
     {
         var p = LeakProjector.Project([], 1024, 4096, Start);
 
-        Assert.Equal(ProjectionVerdict.InsufficientData, p.Verdict);
+        Assert.Equal(LeakVerdict.InsufficientData, p.Verdict);
         Assert.Null(p.RunStart);
     }
 
@@ -214,7 +215,7 @@ public sealed class LeakProjectorTests
 
         var p = LeakProjector.Project(samples, soft, hardLimit: 4000, samples[^1].Time);
 
-        Assert.Equal(ProjectionVerdict.Leak, p.Verdict);
+        Assert.Equal(LeakVerdict.Leak, p.Verdict);
         Assert.Null(p.TimeToSoftLimit);
         Assert.InRange(p.TimeToHardLimit!.Value.TotalHours, 63, 65);
     }
@@ -237,7 +238,7 @@ public sealed class LeakProjectorTests
 
         var p = LeakProjector.Project(samples, 4096, 8192, Start.AddHours(8));
 
-        Assert.Equal(ProjectionVerdict.NoLeak, p.Verdict);
+        Assert.Equal(LeakVerdict.NoLeak, p.Verdict);
     }
 
     /// <summary>Readings every <paramref name="step"/> over <paramref name="hours"/> from <see cref="Start"/> (both ends included).</summary>
