@@ -1,13 +1,14 @@
 using Bunit;
 using Fleet.Web.Data;
+using Fleet.Web.Tests.Snapshots;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Web.Tests.Fakes;
 
-/// <summary>A bUnit context with the UI's services and fake data ports (dashboard, live feed, projections, alerts).</summary>
+/// <summary>A bUnit context with the UI's services and fake data ports (dashboard, live feed, projections, alerts, snapshots).</summary>
 public static class DashboardContext
 {
-    public static BunitContext Create(FakeDashboardData data, FakeLiveFeed feed, FakeProjectionData? projections = null, FakeAlertData? alerts = null)
+    public static BunitContext Create(FakeDashboardData data, FakeLiveFeed feed, FakeProjectionData? projections = null, FakeAlertData? alerts = null, FakeIncidentSnapshots? snapshots = null)
     {
         var ctx = new BunitContext();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
@@ -16,6 +17,7 @@ public static class DashboardContext
         ctx.Services.AddSingleton<ILiveFeed>(feed);
         ctx.Services.AddSingleton<IProjectionData>(projections ?? new FakeProjectionData());
         ctx.Services.AddSingleton<IAlertData>(alerts ?? new FakeAlertData());
+        ctx.Services.AddSingleton<IIncidentSnapshots>(snapshots ?? new FakeIncidentSnapshots());
         return ctx;
     }
 }
