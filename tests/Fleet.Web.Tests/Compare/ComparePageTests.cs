@@ -27,9 +27,13 @@ public sealed class ComparePageTests
         return data;
     }
 
-    private static BunitContext Context(FakeDashboardData data, string uri)
+    private static BunitContext Context(FakeDashboardData data, string uri, TimeProvider? clock = null)
     {
         var ctx = DashboardContext.Create(data, new FakeLiveFeed());
+        if (clock is not null)
+        {
+            ctx.Services.AddSingleton(clock);
+        }
         // The export button is helper U's: its dialog is not what these tests read, only the parameters it is given.
         ctx.ComponentFactories.AddStub<ExportSnapshotButton>();
         ctx.Render<MudPopoverProvider>();
@@ -125,5 +129,52 @@ public sealed class ComparePageTests
 
         var picker = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Hosts");
         cut.WaitForAssertion(() => Assert.Equal(["busy", "idle", "roomy"], picker.FindComponents<MudSelectItem<string>>().Select(i => i.Instance.Value)), Wait);
+    }
+
+    [Fact]
+    public async Task ChoosingHostsAndAService_PutsThemInTheUrl()
+    {
+        await using var ctx = Context(TwoHosts(), "/compare?range=6h");
+        var nav = ctx.Services.GetRequiredService<NavigationManager>();
+        var cut = ctx.Render<ComparePage>();
+        var hosts = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Hosts");
+
+        await cut.InvokeAsync(() => hosts.Instance.SelectedValuesChanged.InvokeAsync(["busy", "roomy"]));
+
+        Assert.Equal("/compare?range=6h&hosts=busy&hosts=roomy", new Uri(nav.Uri).PathAndQuery);
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-test=subject-column]").Count), Wait);
+
+        var service = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Service");
+        await cut.InvokeAsync(() => service.Instance.ValueChanged.InvokeAsync("orders-api"));
+
+        Assert.Contains("service=orders-api", nav.Uri, StringComparison.Ordinal);
+        cut.WaitForAssertion(() => Assert.Equal(["orders-api on busy", "orders-api on roomy"], cut.FindAll("[data-test=subject-column]").Select(c => c.TextContent.Trim())), Wait);
+    }
+
+    [Fact]
+    public async Task ServicePicker_OffersTheServicesOfTheChosenHosts()
+    {
+        await using var ctx = Context(TwoHosts(), "/compare?hosts=busy&hosts=roomy");
+        var cut = ctx.Render<ComparePage>();
+
+        var service = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Service");
+        cut.WaitForAssertion(() => Assert.Equal(["", "cron", "orders-api"], service.FindComponents<MudSelectItem<string>>().Select(i => i.Instance.Value)), Wait);
+    }
+
+    [Fact]
+    public async Task Refresh_ReadsTheHostsAgainForAWindowEndingNow()
+    {
+        var data = TwoHosts();
+        var clock = new ManualTimeProvider(Start);
+        await using var ctx = Context(data, "/compare?hosts=busy&hosts=roomy&range=1h", clock);
+        var cut = ctx.Render<ComparePage>();
+        cut.WaitForAssertion(() => Assert.Equal(2, data.HostWindows.Count), Wait);
+
+        clock.Advance(TimeSpan.FromMinutes(5));
+        cut.Find("[data-test=compare-refresh]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(4, data.HostWindows.Count), Wait);
+        Assert.All(data.HostWindows.Skip(2), w => Assert.Equal(Start + TimeSpan.FromMinutes(5), w.To));
+        Assert.All(data.HostWindows.Take(2), w => Assert.Equal(Start, w.To));
     }
 }
