@@ -1,5 +1,6 @@
 using Fleet.Server.Alerts;
 using Fleet.Server.Api;
+using Fleet.Server.Compare;
 using Fleet.Server.Dashboard;
 using Fleet.Server.Ingest;
 using Fleet.Server.LocalAgent;
@@ -34,6 +35,7 @@ public static partial class FleetServerExtensions
         services.AddProjections(configuration);
         services.AddAlerts(configuration);
         services.AddNotifications(configuration);
+        services.AddCompare(configuration);
         builder.AddFleetUi();
         services.AddLocalAgent(configuration, oneCommandMode);
         return builder;
@@ -58,6 +60,7 @@ public static partial class FleetServerExtensions
         app.MapIngest();
         app.MapLive();
         app.MapNotificationApi();
+        app.MapCompareApi();
         app.MapFleetUi();
 
         var endpoints = app.Services.GetRequiredService<FleetEndpoints>();
