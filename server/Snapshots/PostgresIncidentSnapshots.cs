@@ -45,7 +45,7 @@ public sealed class PostgresIncidentSnapshots(
     public async Task<SnapshotInfo> CreateAsync(SnapshotRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = request.Validate();
+        var errors = request.Validate().Concat(StorableTextErrors(request.Title, request.Notes, request.Hosts, request.Service, null)).ToList();
         if (errors.Count > 0)
         {
             throw new SnapshotRefusedException(errors);
@@ -121,7 +121,7 @@ public sealed class PostgresIncidentSnapshots(
 
     public async Task<SnapshotInfo?> RenameAsync(long id, string title, CancellationToken ct)
     {
-        var errors = TitleErrors(title);
+        var errors = TitleErrors(title).Concat(StorableTextErrors(title, null, null, null, null)).ToList();
         if (errors.Count > 0)
         {
             throw new SnapshotRefusedException(errors);
@@ -190,6 +190,11 @@ public sealed class PostgresIncidentSnapshots(
         var file = await SnapshotArchive.ReadAsync(archive, options.Value, ct).ConfigureAwait(false);
         var document = file.Document;
         var info = document.Snapshot.Info;
+        var errors = StorableTextErrors(info.Title, info.Notes, info.Hosts, info.Service, file.ExportedFrom);
+        if (errors.Count > 0)
+        {
+            throw new SnapshotRefusedException(errors);
+        }
         string who = Actor();
         var entity = new IncidentSnapshotEntity
         {
@@ -208,6 +213,59 @@ public sealed class PostgresIncidentSnapshots(
         return await SaveNewAsync(entity, snapshot.Hosts, snapshot.ServiceView, snapshot.Alerts, document.Raw, "imported", ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Text PostgreSQL cannot keep in text or jsonb columns (the description and its audit entry): NUL characters and
+    /// unpaired surrogates. Everything else is kept verbatim.
+    /// </summary>
+    public static IReadOnlyList<string> StorableTextErrors(string? title, string? notes, IReadOnlyList<string>? hosts, string? service, string? exportedFrom)
+    {
+        var errors = new List<string>();
+        Check("title", title);
+        Check("notes", notes);
+        if (hosts is not null && hosts.Any(h => !Storable(h)))
+        {
+            errors.Add(Error("hosts"));
+        }
+        Check("service", service);
+        Check("exportedFrom", exportedFrom);
+        return errors;
+
+        void Check(string field, string? value)
+        {
+            if (!Storable(value))
+            {
+                errors.Add(Error(field));
+            }
+        }
+
+        static string Error(string field) => $"{field}: without NUL characters or unpaired surrogates (they cannot be stored)";
+    }
+
+    private static bool Storable(string? value)
+    {
+        if (value is null)
+        {
+            return true;
+        }
+        for (int i = 0; i < value.Length; i++)
+        {
+            char c = value[i];
+            if (c == '\0' || char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1]))
+                {
+                    return false;
+                }
+                i++;
+            }
+        }
+        return true;
+    }
+
     /// <summary>The errors of a title, by the same rules as a snapshot request's.</summary>
     public static IReadOnlyList<string> TitleErrors(string? title)
     {
@@ -223,7 +281,15 @@ public sealed class PostgresIncidentSnapshots(
         // The id is taken first, so the document's Info and the audit entry name it, all in one SaveChanges.
         entity.Id = (await AlertRuleStore.NextIdsAsync(db, "incident_snapshots", 1, ct).ConfigureAwait(false))[0];
         var document = new SnapshotDocument(SnapshotDocument.CurrentFormatVersion, new IncidentSnapshot(entity.ToInfo(), hosts, serviceView, alertViews), raw);
-        entity.Document = SnapshotJson.Compress(document);
+        try
+        {
+            entity.Document = SnapshotJson.Compress(document);
+        }
+        catch (ArgumentException e)
+        {
+            // Only an imported document can hold such text: the server's own views come from validated snapshots.
+            throw new SnapshotRefusedException([$"document: holds text that cannot be written as JSON ({e.Message})"]);
+        }
         entity.Sha256 = SnapshotJson.Sha256(entity.Document);
         entity.SizeBytes = entity.Document.LongLength;
         entity.FormatVersion = SnapshotDocument.CurrentFormatVersion;

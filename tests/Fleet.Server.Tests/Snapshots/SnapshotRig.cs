@@ -73,11 +73,13 @@ internal static class SnapshotRig
     public static IDbContextFactory<FleetDbContext> Contexts(StorageHarness harness) =>
         harness.Services.GetRequiredService<IDbContextFactory<FleetDbContext>>();
 
-    public static PostgresIncidentSnapshots Store(StorageHarness harness, SnapshotOptions? options = null, IActorAccessor? actor = null)
+    public const string ServerName = "https://fleet-a.example";
+
+    public static PostgresIncidentSnapshots Store(StorageHarness harness, SnapshotOptions? options = null, IActorAccessor? actor = null, TimeProvider? clock = null)
     {
         var contexts = Contexts(harness);
         return new PostgresIncidentSnapshots(contexts, harness.DataSource, new PostgresDashboardData(harness.DataSource), new PostgresAlertData(contexts),
-            actor ?? new AnonymousActor(), harness.Clock, Options.Create(options ?? new SnapshotOptions { ServerName = "https://fleet-a.example" }));
+            actor ?? new AnonymousActor(), clock ?? harness.Clock, Options.Create(options ?? new SnapshotOptions { ServerName = ServerName }));
     }
 
     public static readonly string[] SeriesTables =
@@ -95,6 +97,11 @@ internal static class SnapshotRig
         }
         await harness.ExecuteAsync("UPDATE hosts SET latest_snapshot = NULL, latest_collected_at = NULL");
     }
+
+    /// <summary>The total of stored samples a snapshot of <see cref="Request"/> keeps (api's service samples only).</summary>
+    public static Task<long> RawRowsAsync(StorageHarness harness) => harness.ScalarAsync<long>(
+        "SELECT (SELECT count(*) FROM host_samples) + (SELECT count(*) FROM process_samples) + (SELECT count(*) FROM close_wait_samples)"
+        + " + (SELECT count(*) FROM service_samples ss JOIN services s ON s.id = ss.service_id WHERE s.name = 'api')");
 
     private static AlertEntity Alert(string host, string? service, AlertState state, DateTimeOffset started, DateTimeOffset? resolved) => new()
     {
