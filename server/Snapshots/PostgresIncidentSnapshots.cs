@@ -112,12 +112,13 @@ public sealed class PostgresIncidentSnapshots(
 
     public async Task<IncidentSnapshot?> OpenAsync(long id, CancellationToken ct)
     {
-        var (entity, document) = await LoadAsync(id, ct).ConfigureAwait(false);
-        return entity is null ? null : document!.Snapshot with { Info = entity.ToInfo() };
+        var entity = await LoadAsync(id, ct).ConfigureAwait(false);
+        return entity is null ? null : SnapshotJson.DecompressViews(entity.Document).Snapshot with { Info = entity.ToInfo() };
     }
 
     /// <summary>The stored document (views and raw rows) as kept, or null when there is no such snapshot.</summary>
-    internal async Task<SnapshotDocument?> DocumentAsync(long id, CancellationToken ct) => (await LoadAsync(id, ct).ConfigureAwait(false)).Document;
+    internal async Task<SnapshotDocument?> DocumentAsync(long id, CancellationToken ct) =>
+        await LoadAsync(id, ct).ConfigureAwait(false) is { } entity ? SnapshotJson.Decompress(entity.Document) : null;
 
     public async Task<SnapshotInfo?> RenameAsync(long id, string title, CancellationToken ct)
     {
@@ -174,12 +175,13 @@ public sealed class PostgresIncidentSnapshots(
     public async Task<bool> ExportAsync(long id, Stream destination, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var (entity, document) = await LoadAsync(id, ct).ConfigureAwait(false);
+        var entity = await LoadAsync(id, ct).ConfigureAwait(false);
         if (entity is null)
         {
             return false;
         }
-        var current = document! with { Snapshot = document.Snapshot with { Info = entity.ToInfo() } };
+        var document = SnapshotJson.Decompress(entity.Document);
+        var current = document with { Snapshot = document.Snapshot with { Info = entity.ToInfo() } };
         await SnapshotArchive.WriteAsync(current, time.GetUtcNow(), options.Value.ServerName, destination, ct).ConfigureAwait(false);
         return true;
     }
@@ -300,19 +302,24 @@ public sealed class PostgresIncidentSnapshots(
         return info;
     }
 
-    private async Task<(IncidentSnapshotEntity? Entity, SnapshotDocument? Document)> LoadAsync(long id, CancellationToken ct)
+    /// <summary>The row with its document, checked against its SHA-256 and format version; null when there is no such snapshot.</summary>
+    private async Task<IncidentSnapshotEntity?> LoadAsync(long id, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct).ConfigureAwait(false);
         var entity = await db.IncidentSnapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct).ConfigureAwait(false);
         if (entity is null)
         {
-            return (null, null);
+            return null;
         }
         if (!SnapshotJson.Sha256(entity.Document).AsSpan().SequenceEqual(entity.Sha256))
         {
-            throw new InvalidDataException($"incident snapshot {id}: the stored document does not match its SHA-256 (damaged in the database)");
+            throw new InvalidDataException($"incident snapshot {Id(id)}: the stored document does not match its SHA-256 (damaged in the database)");
         }
-        return (entity, SnapshotJson.Decompress(entity.Document));
+        if (entity.FormatVersion != SnapshotDocument.CurrentFormatVersion)
+        {
+            throw new InvalidDataException($"incident snapshot {Id(id)}: document format version {entity.FormatVersion.ToString(CultureInfo.InvariantCulture)} is not one this server reads ({SnapshotDocument.CurrentFormatVersion})");
+        }
+        return entity;
     }
 
     /// <summary>

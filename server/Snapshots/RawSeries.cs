@@ -83,15 +83,23 @@ internal sealed class RawSeries(NpgsqlDataSource dataSource)
             await using var cmd = Command($"SELECT {select} FROM {table} WHERE {filter} AND time >= $2 AND time <= $3 ORDER BY {order}", conn, scope, serviceIds.Keys.ToArray());
             await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             var rows = new List<string?[]>();
+            // Rows of one snapshot share their time: its text is made once.
+            DateTime lastTime = default;
+            string lastTimeText = "";
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 var row = new string?[columns.Length];
                 for (int i = 0; i < columns.Length; i++)
                 {
-                    row[i] = reader.IsDBNull(i) ? null : columns[i] switch
+                    if (reader.IsDBNull(i))
+                    {
+                        continue;
+                    }
+                    row[i] = columns[i] switch
                     {
                         "host_id" => hostNames.GetValueOrDefault(reader.GetInt32(i)) ?? Invariant(reader.GetInt32(i)),
                         "service_id" or "worst_service_id" => serviceNames.GetValueOrDefault(reader.GetInt32(i)) ?? Invariant(reader.GetInt32(i)),
+                        "time" => reader.GetDateTime(i) is var t && t == lastTime && lastTimeText.Length > 0 ? lastTimeText : (lastTimeText = Cell(lastTime = t)),
                         _ => Cell(reader.GetValue(i)),
                     };
                 }
@@ -154,12 +162,18 @@ internal sealed class RawSeries(NpgsqlDataSource dataSource)
         return names;
     }
 
-    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The text of small counts, shared: most cells of a sample are small (zero TCP states, fd types).</summary>
+    private static readonly string[] SmallInts = [.. Enumerable.Range(-1, 1026).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+
+    private static string Invariant(int value) => value is >= -1 and <= 1024 ? SmallInts[value + 1] : value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A value in invariant text: times as ISO-8601 UTC with microseconds, reals so they read back equal, arrays as [a,b].</summary>
     internal static string Cell(object value) => value switch
     {
         string s => s,
+        int i => Invariant(i),
+        short h => Invariant(h),
+        long l when l is >= -1 and <= 1024 => Invariant((int)l),
         DateTime d => d.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
         DateTimeOffset o => o.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
         float f => f.ToString("R", CultureInfo.InvariantCulture),

@@ -64,16 +64,23 @@ public static class SnapshotArchive
     {
         ArgumentNullException.ThrowIfNull(archive);
         ArgumentNullException.ThrowIfNull(options);
-        using var buffer = await BoundedCopyAsync(archive, options.MaxArchiveBytes, ct).ConfigureAwait(false)
+        // A seekable archive (the API buffers the request body) is read in place; any other is copied, bounded.
+        bool inPlace = archive.CanSeek;
+        if (inPlace && archive.Length - archive.Position > options.MaxArchiveBytes)
+        {
+            throw Refused($"archive: larger than the {options.MaxArchiveBytes.ToString(CultureInfo.InvariantCulture)} bytes accepted");
+        }
+        using var copy = inPlace ? null : await BoundedCopyAsync(archive, options.MaxArchiveBytes, ct).ConfigureAwait(false)
             ?? throw Refused($"archive: larger than the {options.MaxArchiveBytes.ToString(CultureInfo.InvariantCulture)} bytes accepted");
-        if (buffer.Length == 0)
+        var buffer = copy ?? archive;
+        if (buffer.Length - buffer.Position == 0)
         {
             throw Refused("archive: empty; a zip downloaded with \"Export snapshot\" is expected");
         }
-        byte[] json;
+        MemoryStream content;
         try
         {
-            using var zip = new ZipArchive(buffer, ZipArchiveMode.Read);
+            using var zip = new ZipArchive(buffer, ZipArchiveMode.Read, leaveOpen: true);
             var entry = zip.GetEntry(ManifestName) ?? throw Refused($"archive: no {ManifestName} in it; a zip downloaded with \"Export snapshot\" is expected");
             if (entry.Length > options.MaxEntryBytes)
             {
@@ -86,16 +93,17 @@ public static class SnapshotArchive
             }
             // The declared size is not trusted: the read stops past the limit whatever the header says.
             await using var entryStream = entry.Open();
-            using var content = await BoundedCopyAsync(entryStream, options.MaxEntryBytes, ct).ConfigureAwait(false)
+            content = await BoundedCopyAsync(entryStream, options.MaxEntryBytes, ct).ConfigureAwait(false)
                 ?? throw Refused($"{ManifestName}: more than the {options.MaxEntryBytes.ToString(CultureInfo.InvariantCulture)} bytes accepted uncompressed");
-            json = content.ToArray();
         }
         catch (InvalidDataException e)
         {
             throw Refused($"archive: not a readable zip file ({e.Message})");
         }
 
-        var (format, version) = Header(json);
+        using var held = content;
+        var json = new ReadOnlyMemory<byte>(content.GetBuffer(), 0, (int)content.Length);
+        var (format, version) = Header(json.Span);
         if (!string.Equals(format, Format, StringComparison.Ordinal))
         {
             throw Refused(format is null
@@ -111,7 +119,7 @@ public static class SnapshotArchive
         SnapshotArchiveFile? file;
         try
         {
-            file = JsonSerializer.Deserialize<SnapshotArchiveFile>(json, SnapshotJson.Options);
+            file = JsonSerializer.Deserialize<SnapshotArchiveFile>(json.Span, SnapshotJson.Options);
         }
         catch (JsonException e)
         {
@@ -202,7 +210,7 @@ public static class SnapshotArchive
     }
 
     /// <summary>The top-level "format" and "formatVersion", read without deserialising the document.</summary>
-    private static (string? Format, int? Version) Header(byte[] json)
+    private static (string? Format, int? Version) Header(ReadOnlySpan<byte> json)
     {
         string? format = null;
         int? version = null;

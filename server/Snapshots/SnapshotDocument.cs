@@ -15,9 +15,13 @@ namespace Fleet.Server.Snapshots;
 public sealed record SnapshotDocument(int FormatVersion, IncidentSnapshot Snapshot, IReadOnlyList<RawTable> Raw)
 {
     public const int CurrentFormatVersion = 1;
-
-    public int RawRowCount => Raw.Sum(t => t.Rows.Count);
 }
+
+/// <summary>
+/// The part of a <see cref="SnapshotDocument"/> the pages open: the same JSON read without its raw rows (they are
+/// skipped by the reader, never materialised).
+/// </summary>
+public sealed record SnapshotViews(int FormatVersion, IncidentSnapshot Snapshot);
 
 /// <summary>
 /// The rows of one series table (host_samples, service_samples, process_samples, close_wait_samples) in the window:
@@ -57,6 +61,14 @@ public static class SnapshotJson
     {
         using var gzip = new GZipStream(new MemoryStream(stored, writable: false), CompressionMode.Decompress);
         return JsonSerializer.Deserialize<SnapshotDocument>(gzip, Options)
+            ?? throw new InvalidDataException("the stored snapshot document is empty");
+    }
+
+    /// <summary>The views of a stored document, its raw rows skipped.</summary>
+    public static SnapshotViews DecompressViews(byte[] stored)
+    {
+        using var gzip = new GZipStream(new MemoryStream(stored, writable: false), CompressionMode.Decompress);
+        return JsonSerializer.Deserialize<SnapshotViews>(gzip, Options)
             ?? throw new InvalidDataException("the stored snapshot document is empty");
     }
 

@@ -7,8 +7,11 @@ public sealed class SnapshotOptions
 {
     public const string Section = "Fleet:Snapshots";
 
-    /// <summary>Raw sample rows one snapshot may keep, over all tables: a longer window or fewer hosts must be chosen beyond.</summary>
-    public const long DefaultMaxRawRows = 2_000_000;
+    /// <summary>
+    /// Raw sample rows one snapshot may keep, over all tables: beyond it a shorter range or fewer hosts must be chosen.
+    /// The rows are held in memory while the snapshot is made or exported (some hundreds of bytes each).
+    /// </summary>
+    public const long DefaultMaxRawRows = 1_000_000;
 
     /// <summary>The largest archive accepted for import.</summary>
     public const long DefaultMaxArchiveBytes = 256L * 1024 * 1024;
