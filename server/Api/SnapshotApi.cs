@@ -96,6 +96,9 @@ public static class SnapshotApi
             }
             if (request.ContentLength > limit)
             {
+                // Refused before reading: a client that sent "Expect: 100-continue" never sends the body, and the
+                // connection is closed rather than drained of it.
+                context.Response.Headers.Connection = "close";
                 return TooLarge(limit);
             }
             // The archive may be larger than the server's default request limit, up to the snapshot limit.
@@ -122,6 +125,7 @@ public static class SnapshotApi
                 }
                 if (body.Length + n > limit)
                 {
+                    context.Response.Headers.Connection = "close";
                     return TooLarge(limit);
                 }
                 body.Write(chunk, 0, n);

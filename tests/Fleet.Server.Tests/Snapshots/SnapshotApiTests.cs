@@ -25,6 +25,7 @@ namespace Fleet.Server.Tests.Snapshots;
 public sealed class SnapshotApiTests(IncidentFixture fixture) : IClassFixture<IncidentFixture>, IAsyncLifetime, IDisposable
 {
     private const int MaxArchiveBytes = 4 * 1024 * 1024;
+    private const int KestrelBodyLimit = 1024 * 1024;
 
     private WebApplication? _app;
     private HttpClient? _client;
@@ -34,7 +35,8 @@ public sealed class SnapshotApiTests(IncidentFixture fixture) : IClassFixture<In
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        // The server's request limit is below the archive limit: the import endpoint raises it for itself.
+        builder.WebHost.UseKestrel(o => o.Limits.MaxRequestBodySize = KestrelBodyLimit).UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Fleet"] = fixture.Harness.Database.ConnectionString,
@@ -60,7 +62,7 @@ public sealed class SnapshotApiTests(IncidentFixture fixture) : IClassFixture<In
     {
         if (_app is not null)
         {
-            await _app.DisposeAsync();
+            await _app.DisposeAsync().AsTask().WaitAsync(TestTimeout);
         }
     }
 
@@ -143,7 +145,10 @@ public sealed class SnapshotApiTests(IncidentFixture fixture) : IClassFixture<In
         byte[] big = new byte[MaxArchiveBytes + 1];
         int before = (await ReadAsync(await Client.GetAsync("/api/snapshots").WaitAsync(TestTimeout))).GetArrayLength();
 
-        var declared = await Client.PostAsync("/api/snapshots/import", Zip(big)).WaitAsync(TestTimeout);
+        // As curl does for a large body: the client waits for the server's go-ahead before sending it.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/snapshots/import") { Content = Zip(big) };
+        request.Headers.ExpectContinue = true;
+        var declared = await Client.SendAsync(request).WaitAsync(TestTimeout);
         var chunked = new StreamContent(new UnknownLengthStream(big));
         chunked.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
         var streamed = await Client.PostAsync("/api/snapshots/import", chunked).WaitAsync(TestTimeout);
@@ -152,6 +157,17 @@ public sealed class SnapshotApiTests(IncidentFixture fixture) : IClassFixture<In
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
         Assert.Contains($"at most {MaxArchiveBytes} bytes", (await ReadAsync(streamed)).GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(before, (await ReadAsync(await Client.GetAsync("/api/snapshots").WaitAsync(TestTimeout))).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Import_LargerThanTheServersRequestLimitButWithinTheArchiveLimit_IsReadWhole()
+    {
+        byte[] junk = new byte[KestrelBodyLimit * 2];
+
+        var response = await Client.PostAsync("/api/snapshots/import", Zip(junk)).WaitAsync(TestTimeout);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("not a readable zip file", (await ReadAsync(response)).GetProperty("errors").GetProperty("archive")[0].GetString(), StringComparison.Ordinal);
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

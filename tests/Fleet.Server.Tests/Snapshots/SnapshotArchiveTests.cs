@@ -52,7 +52,7 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
         Assert.Equal(imported.Id, list[0].Id);
         Assert.Contains(list, s => s.Id == original.Id);
 
-        await using var db = await Contexts(Harness).CreateDbContextAsync();
+        await using var db = await Contexts(Harness).CreateDbContextAsync().WaitAsync(TestTimeout);
         var audit = await db.AuditLog.AsNoTracking().Where(e => e.Entity == PostgresIncidentSnapshots.AuditEntity && (e.EntityId == original.Id.ToString() || e.EntityId == imported.Id.ToString()))
             .OrderBy(e => e.Id).Select(e => e.Action).ToListAsync().WaitAsync(TestTimeout);
         Assert.Equal(["created", "imported"], audit);
@@ -146,7 +146,7 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
         Assert.False(exported);
         Assert.DoesNotContain(list, s => s.Id == info.Id);
 
-        await using var db = await Contexts(Harness).CreateDbContextAsync();
+        await using var db = await Contexts(Harness).CreateDbContextAsync().WaitAsync(TestTimeout);
         var audit = await db.AuditLog.AsNoTracking().Where(e => e.Entity == PostgresIncidentSnapshots.AuditEntity && e.EntityId == info.Id.ToString())
             .OrderBy(e => e.Id).ToListAsync().WaitAsync(TestTimeout);
         Assert.Equal([("created", "alice"), ("renamed", "alice"), ("deleted", "alice")], audit.Select(e => (e.Action, e.Actor)));

@@ -58,7 +58,7 @@ internal static class SnapshotRig
         await harness.StoreAsync([.. alpha]);
         await harness.StoreAsync([.. beta]);
 
-        await using var db = await Contexts(harness).CreateDbContextAsync();
+        await using var db = await Contexts(harness).CreateDbContextAsync().WaitAsync(TestTimeout);
         db.Alerts.AddRange(
             Alert("alpha", "api", AlertState.Firing, Now.AddMinutes(-20), null),
             Alert("alpha", null, AlertState.Resolved, Now.AddHours(-3), Now.AddMinutes(-50)),
