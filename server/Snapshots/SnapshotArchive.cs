@@ -119,7 +119,7 @@ public static class SnapshotArchive
         SnapshotArchiveFile? file;
         try
         {
-            file = JsonSerializer.Deserialize<SnapshotArchiveFile>(json.Span, SnapshotJson.Options);
+            file = JsonSerializer.Deserialize<SnapshotArchiveFile>(json.Span, SnapshotJson.ArchiveOptions);
         }
         catch (JsonException e)
         {
@@ -129,7 +129,13 @@ public static class SnapshotArchive
         {
             throw Refused($"{ManifestName}: null; an object is expected");
         }
-        var errors = Validate(file, options);
+        var errors = MissingValues.Find(file.Document, "document");
+        if (errors.Count > 0)
+        {
+            // Nothing else can be judged over missing parts.
+            throw new SnapshotRefusedException(errors);
+        }
+        errors = Validate(file, options);
         if (errors.Count > 0)
         {
             throw new SnapshotRefusedException(errors);

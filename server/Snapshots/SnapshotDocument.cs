@@ -34,18 +34,22 @@ public sealed record RawTable(string Name, IReadOnlyList<string> Columns, IReadO
 public static class SnapshotJson
 {
     /// <summary>
-    /// camelCase, enums by name, NaN and ±Infinity as "NaN" / "Infinity" (a percentage of an unknown limit), TimeSpan
-    /// as "d.hh:mm:ss.fffffff", ulong in full; a null or missing value where the records say it cannot be is refused
-    /// with its path.
+    /// The stored document's JSON: camelCase, enums by name, NaN and ±Infinity as "NaN" / "Infinity" (a percentage of
+    /// an unknown limit), TimeSpan as "d.hh:mm:ss.fffffff", ulong in full; a missing value is refused with its path.
     /// </summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(allowIntegerValues: false) },
-        RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
         MaxDepth = 64,
     };
+
+    /// <summary>
+    /// An imported archive's JSON: as <see cref="Options"/>, and a null where the records say there cannot be one is
+    /// refused with its path too (the server's own views are written as they are, and read back as written).
+    /// </summary>
+    public static JsonSerializerOptions ArchiveOptions { get; } = new(Options) { RespectNullableAnnotations = true };
 
     public static byte[] Compress(SnapshotDocument document)
     {

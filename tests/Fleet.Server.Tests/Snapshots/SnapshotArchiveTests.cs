@@ -176,7 +176,7 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
     public static TheoryData<string> RefusedCases => new()
     {
         "not a zip", "empty", "no snapshot.json", "wrong format", "no format", "wrong version", "archive too large", "entry too large",
-        "zip bomb", "malformed JSON", "NUL in the notes", "truncated JSON", "invalid title, window and hosts", "unknown raw table", "raw row of the wrong width", "null where a value is required",
+        "zip bomb", "malformed JSON", "NUL in the notes", "truncated JSON", "invalid title, window and hosts", "unknown raw table", "raw row of the wrong width", "null where a value is required", "null in a list",
     };
 
     [Theory]
@@ -245,6 +245,9 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
                 break;
             case "null where a value is required":
                 (archive, expected) = (Manifest(j => j["document"]!["snapshot"]!["hosts"]![0]!["detail"]!["name"] = null), "snapshot.json: malformed JSON at $.document.snapshot.hosts[0].detail.name");
+                break;
+            case "null in a list":
+                (archive, expected) = (Manifest(j => j["document"]!["snapshot"]!["hosts"]![0]!["detail"]!["processes"]!.AsArray().Insert(1, null)), "document.snapshot.hosts[0].detail.processes[1]: a value is required");
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(@case), @case, null);
