@@ -32,6 +32,8 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
 
     public DbSet<NotificationDeliveryEntity> NotificationDeliveries => Set<NotificationDeliveryEntity>();
 
+    public DbSet<IncidentSnapshotEntity> IncidentSnapshots => Set<IncidentSnapshotEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly, t => t.Namespace == typeof(Configurations.HostConfiguration).Namespace);
 }
