@@ -51,7 +51,11 @@ public enum TroubleSeverity
 public sealed record TroubleFinding(string Subject, string Key, TroubleSeverity Severity, string Message);
 
 /// <summary>Services that run on two or more hosts and whose limits or host settings differ between those hosts.</summary>
-public sealed record DriftView(DateTimeOffset At, int HostsRead, IReadOnlyList<ServiceDrift> Services);
+public sealed record DriftView(DateTimeOffset At, int HostsRead, IReadOnlyList<ServiceDrift> Services)
+{
+    /// <summary>Hosts left out because their latest snapshot is too old to speak for them (not seen within a day).</summary>
+    public IReadOnlyList<string> LeftOut { get; init; } = [];
+}
 
 /// <summary>One service: the hosts running it, the settings that differ between them (one value per host, in <see cref="Hosts"/> order), and known trouble.</summary>
 public sealed record ServiceDrift(string Service, IReadOnlyList<string> Hosts, IReadOnlyList<SettingRow> Differences, IReadOnlyList<TroubleFinding> Findings);
