@@ -110,4 +110,21 @@ public sealed class ExportSnapshotTests
         t.Dialogs.WaitForAssertion(() => Assert.Equal(["title: required"], t.Dialogs.FindAll("[data-testid=snapshot-error]").Select(e => e.TextContent.Trim())), Wait);
         Assert.Empty(t.Snapshots.Created);
     }
+
+    [Fact]
+    public async Task Export_OfAWindowLongerThanAStoreKeeps_SaysSoAsTheDialogOpens_AndCreatesNothing()
+    {
+        await using var t = SnapshotContext.Create();
+        OneLiveHost(t);
+        var nav = t.Ctx.Services.GetRequiredService<NavigationManager>();
+        nav.NavigateTo("/hosts/web-1?range=30d");
+        var cut = t.Ctx.Render<HostPage>(p => p.Add(h => h.Name, "web-1"));
+
+        cut.Find("[data-testid=export-snapshot]").Click();
+
+        t.Dialogs.WaitForAssertion(() => Assert.Equal([$"to: the range is at most {SnapshotRequest.MaxRange.TotalDays:0} days"],
+            t.Dialogs.FindAll("[data-testid=snapshot-error]").Select(e => e.TextContent.Trim())), Wait);
+        t.Dialogs.Find("[data-testid=snapshot-create]").Click();
+        Assert.Empty(t.Snapshots.Created);
+    }
 }
