@@ -7,6 +7,7 @@ using Fleet.Server.LocalAgent;
 using Fleet.Server.Live;
 using Fleet.Server.Notifications;
 using Fleet.Server.Projection;
+using Fleet.Server.Snapshots;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Fleet.Server.Hosting;
@@ -36,6 +37,7 @@ public static partial class FleetServerExtensions
         services.AddAlerts(configuration);
         services.AddNotifications(configuration);
         services.AddCompare(configuration);
+        services.AddSnapshots(configuration);
         builder.AddFleetUi();
         services.AddLocalAgent(configuration, oneCommandMode);
         return builder;
@@ -61,6 +63,7 @@ public static partial class FleetServerExtensions
         app.MapLive();
         app.MapNotificationApi();
         app.MapCompareApi();
+        app.MapSnapshotApi();
         app.MapFleetUi();
 
         var endpoints = app.Services.GetRequiredService<FleetEndpoints>();
