@@ -34,13 +34,16 @@ public sealed class PostgresIncidentSnapshots(
     public async Task<IReadOnlyList<SnapshotInfo>> ListAsync(CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct).ConfigureAwait(false);
-        // Projected: the document column is never read for the list.
-        var rows = await db.IncidentSnapshots.AsNoTracking()
-            .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
-            .Select(s => new { s.Id, s.Title, s.Notes, s.Origin, s.Hosts, s.Service, s.From, s.To, s.CreatedAt, s.CreatedBy, s.ImportedFrom, s.SizeBytes })
-            .ToListAsync(ct).ConfigureAwait(false);
-        return [.. rows.Select(s => new SnapshotInfo(s.Id, s.Title, s.Notes, s.Origin, s.Hosts, s.Service, s.From, s.To, s.CreatedAt, s.CreatedBy, s.ImportedFrom, s.SizeBytes))];
+        return await Infos(db.IncidentSnapshots.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)).ToListAsync(ct).ConfigureAwait(false);
     }
+
+    /// <summary>The descriptions, projected: the document column is not read.</summary>
+    private static IQueryable<SnapshotInfo> Infos(IQueryable<IncidentSnapshotEntity> rows) =>
+        rows.AsNoTracking()
+            .Select(s => new SnapshotInfo(s.Id, s.Title, s.Notes, s.Origin, s.Hosts, s.Service, s.From, s.To, s.CreatedAt, s.CreatedBy, s.ImportedFrom, s.SizeBytes));
+
+    private static Task<SnapshotInfo?> InfoAsync(FleetDbContext db, long id, CancellationToken ct) =>
+        Infos(db.IncidentSnapshots.Where(s => s.Id == id)).FirstOrDefaultAsync(ct);
 
     public async Task<SnapshotInfo> CreateAsync(SnapshotRequest request, CancellationToken ct)
     {
@@ -129,37 +132,44 @@ public sealed class PostgresIncidentSnapshots(
         }
         title = title.Trim();
         await using var db = await contexts.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var entity = await db.IncidentSnapshots.FirstOrDefaultAsync(s => s.Id == id, ct).ConfigureAwait(false);
-        if (entity is null)
+        var before = await InfoAsync(db, id, ct).ConfigureAwait(false);
+        if (before is null)
         {
             return null;
         }
-        var before = entity.ToInfo();
         if (string.Equals(before.Title, title, StringComparison.Ordinal))
         {
             return before;
         }
-        entity.Title = title;
-        var after = entity.ToInfo();
+        // A stub: only the title is written, the document is neither read nor rewritten.
+        var stub = new IncidentSnapshotEntity { Id = id, Title = before.Title, CreatedBy = before.CreatedBy };
+        db.IncidentSnapshots.Attach(stub);
+        stub.Title = title;
+        var after = before with { Title = title };
         db.AuditLog.Add(AuditEntryEntity.Change(time.GetUtcNow(), Actor(), "renamed", AuditEntity, Id(id), title, before, after));
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Deleted meanwhile.
+            return null;
+        }
         return after;
     }
 
     public async Task<bool> DeleteAsync(long id, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct).ConfigureAwait(false);
-        // Loaded without the document (the entity is attached as a stub for the delete).
-        var info = await db.IncidentSnapshots.AsNoTracking().Where(s => s.Id == id)
-            .Select(s => new { s.Id, s.Title, s.Notes, s.Origin, s.Hosts, s.Service, s.From, s.To, s.CreatedAt, s.CreatedBy, s.ImportedFrom, s.SizeBytes })
-            .FirstOrDefaultAsync(ct).ConfigureAwait(false);
-        if (info is null)
+        var before = await InfoAsync(db, id, ct).ConfigureAwait(false);
+        if (before is null)
         {
             return false;
         }
-        var before = new SnapshotInfo(info.Id, info.Title, info.Notes, info.Origin, info.Hosts, info.Service, info.From, info.To, info.CreatedAt, info.CreatedBy, info.ImportedFrom, info.SizeBytes);
-        db.IncidentSnapshots.Remove(new IncidentSnapshotEntity { Id = id, Title = info.Title, CreatedBy = info.CreatedBy });
-        db.AuditLog.Add(AuditEntryEntity.Change<SnapshotInfo>(time.GetUtcNow(), Actor(), "deleted", AuditEntity, Id(id), info.Title, before, null));
+        // A stub: the document is not read to be deleted.
+        db.IncidentSnapshots.Remove(new IncidentSnapshotEntity { Id = id, Title = before.Title, CreatedBy = before.CreatedBy });
+        db.AuditLog.Add(AuditEntryEntity.Change<SnapshotInfo>(time.GetUtcNow(), Actor(), "deleted", AuditEntity, Id(id), before.Title, before, null));
         try
         {
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
