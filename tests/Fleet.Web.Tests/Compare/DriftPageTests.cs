@@ -53,6 +53,30 @@ public sealed class DriftPageTests
     }
 
     [Fact]
+    public void CompareLink_OverTheCompareLimit_NamesTheMostDifferentHosts_InDriftOrder()
+    {
+        // 25 hosts run the service; hosts 03 and 17 have an odd soft limit, host 22 an odd conntrack too.
+        var at = Start + TimeSpan.FromHours(1);
+        var hosts = Enumerable.Range(1, 25).Select(i =>
+        {
+            var name = $"h{i:00}";
+            var kernel = i == 22 ? Kernel() with { ConntrackMax = 32_768 } : Kernel();
+            ulong soft = i is 3 or 17 or 22 ? 1024UL : 65_536UL;
+            return Detail(name, kernel, Service("orders-api", soft, 65_536, 100));
+        }).ToList();
+        var drift = Assert.Single(Drift.Of(hosts, at).Services);
+
+        var linked = DriftPage.CompareHosts(drift);
+
+        Assert.Equal(SnapshotRequest.MaxHosts, linked.Count);
+        Assert.Contains("h03", linked);
+        Assert.Contains("h17", linked);
+        Assert.Contains("h22", linked);
+        Assert.Equal(linked.Order(StringComparer.Ordinal), linked);
+        Assert.Equal(SnapshotRequest.MaxHosts, DriftPage.CompareHref(drift).Split("hosts=").Length - 1);
+    }
+
+    [Fact]
     public async Task NoDrift_SaysSo()
     {
         var at = Start;
