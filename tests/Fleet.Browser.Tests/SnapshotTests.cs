@@ -11,7 +11,7 @@ namespace Fleet.Browser.Tests;
 /// <summary>
 /// Incident snapshots in a real browser against the real server, its database and its agent watching this machine:
 /// exported from the host page, opened at their own link as a read-only host page whose figures stay frozen while the
-/// live page moves on, listed on /snapshots, and downloaded as a zip archive holding snapshot.json.
+/// live page moves on, listed on /snapshots, downloaded as a zip archive holding snapshot.json, and imported back.
 /// </summary>
 public sealed class SnapshotTests(DashboardFixture fixture, ITestOutputHelper output) : IClassFixture<DashboardFixture>
 {
@@ -24,7 +24,7 @@ public sealed class SnapshotTests(DashboardFixture fixture, ITestOutputHelper ou
     private string HostPath => $"/hosts/{Uri.EscapeDataString(Host)}";
 
     [Fact(Timeout = TestTimeout)]
-    public Task Snapshot_ExportedFromTheHostPage_OpensAtItsLink_ReadOnly_AndDownloadsAsAnArchive() => WithLogsAsync(async () =>
+    public Task Snapshot_ExportedFromTheHostPage_OpensAtItsLink_ReadOnly_DownloadsAsAnArchive_AndImportsBack() => WithLogsAsync(async () =>
     {
         string title = $"browser incident {Guid.NewGuid():N}"[..25];
         await using var page = await fixture.OpenPageAsync();
@@ -91,11 +91,23 @@ public sealed class SnapshotTests(DashboardFixture fixture, ITestOutputHelper ou
         {
             await download.SaveAsAsync(archive).WaitAsync(TimeSpan.FromMilliseconds(ObservedPage.Timeout));
             Assert.Null(await download.FailureAsync().WaitAsync(TimeSpan.FromMilliseconds(ObservedPage.Timeout)));
-            using var zip = ZipFile.OpenRead(archive);
-            var json = zip.GetEntry("snapshot.json");
-            Assert.NotNull(json);
-            Assert.True(json.Length > 0, "snapshot.json is empty");
-            output.WriteLine($"archive {download.SuggestedFilename}: {string.Join(", ", zip.Entries.Select(e => $"{e.FullName} ({e.Length} B)"))}");
+            using (var zip = ZipFile.OpenRead(archive))
+            {
+                var json = zip.GetEntry("snapshot.json");
+                Assert.NotNull(json);
+                Assert.True(json.Length > 0, "snapshot.json is empty");
+                output.WriteLine($"archive {download.SuggestedFilename}: {string.Join(", ", zip.Entries.Select(e => $"{e.FullName} ({e.Length} B)"))}");
+            }
+
+            // The archive imported back through the page's file input: a second row of that title, marked as imported.
+            await page.Page.GetByTestId("snapshot-import-file").SetInputFilesAsync(archive);
+            await Expect(page.Page.GetByTestId("import-done")).ToContainTextAsync(title);
+            var rows = page.Page.Locator($"[data-testid=snapshot-row][data-title='{title}']");
+            await Expect(rows).ToHaveCountAsync(2);
+            var imported = page.Page.Locator($"[data-testid=snapshot-row][data-title='{title}']:not([data-snapshot-id='{id}'])");
+            await Expect(imported).ToHaveAttributeAsync("data-imported-from", new Regex(@"\S"));
+            await Expect(row).Not.ToHaveAttributeAsync("data-imported-from", new Regex(".*"));
+            await page.ScreenshotAsync("snapshots-imported");
         }
         finally
         {
