@@ -136,7 +136,22 @@ public static class LeakProjector
         var split = SplitTest(bx, clipped, spanHours);
         // A step leaves no rise within its two flat parts: that slope must be significant and, over the run, rise
         // by the minimum too (a minute slope is "significant" when the noise is tiny).
-        if (split.Within < options.StepTestStandardErrors * split.WithinError || split.Within * spanHours < options.MinRiseFds)
+        var stepRejects = split.Within < options.StepTestStandardErrors * split.WithinError || split.Within * spanHours < options.MinRiseFds;
+        var stopRejects = stop.Contrast + (options.StopTestStandardErrors * stop.Error) < 0;
+        var overruled = false;
+        if ((stepRejects || stopRejects) && double.IsFinite(options.ModelComparisonMargin))
+        {
+            // Both tests take their noise from residuals that a slow wander under fast noise fools. Before either
+            // refuses the rise, the models themselves are compared with AR(1)-plus-white errors: when a straight
+            // line explains the run better (by the BIC margin) than a flat level, a step, a rise that stopped or a
+            // daily cycle, the rise is a leak under correlated noise, not a step or a stop.
+            var models = CompareModels(bx, clipped, spanHours);
+            overruled = models.Slope > 0 && models.Margin >= options.ModelComparisonMargin;
+            fitted += string.Create(CultureInfo.InvariantCulture,
+                $"; with AR(1) plus white errors (correlation {models.Rho:0.00}) the line {(models.Margin >= 0 ? "beats" : "loses to")} the best no-leak model ({models.Rival}) by {Math.Abs(models.Margin):0.#} in BIC");
+        }
+
+        if (!overruled && stepRejects)
         {
             return new Projection(LeakVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
@@ -155,7 +170,7 @@ public static class LeakProjector
             persists = stop.Contrast + (stopBar * stop.Error) >= 0;
         }
 
-        if (!persists)
+        if (!persists && !overruled)
         {
             return new Projection(LeakVerdict.NoLeak, slope, level, null, null, coverage, t0, restarts, cadence,
                 string.Create(CultureInfo.InvariantCulture,
@@ -185,6 +200,21 @@ public static class LeakProjector
                 $" Least squares over the {efficient.Kept} readings within {TrimNoiseScales} noise scales of that line: {Signed(efficient.Slope)} fds/h.");
             slope = efficient.Slope;
             level = Math.Max(0, efficient.Intercept + slope * nowHours);
+        }
+
+        if (options.CorrelatedNoiseRegression && correlation >= options.EfficientFitMaxCorrelation)
+        {
+            // Under correlated noise neither least squares nor the median of pairwise slopes weighs the readings
+            // as the noise asks: the regression with AR(1)-plus-white errors does (generalised least squares).
+            var ones = new double[bx.Length];
+            Array.Fill(ones, 1.0);
+            if (ArRegression([ones, bx], clipped) is { } gls && gls.Beta[1] > 0)
+            {
+                finalNote += string.Create(CultureInfo.InvariantCulture,
+                    $" Under correlated noise the slope comes from a regression with AR(1) plus white errors (correlation {gls.Rho:0.00}): {Signed(gls.Beta[1])} fds/h.");
+                slope = gls.Beta[1];
+                level = Math.Max(0, gls.Beta[0] + (slope * nowHours));
+            }
         }
 
         return new Projection(LeakVerdict.Leak, slope, level,
@@ -353,6 +383,304 @@ public static class LeakProjector
 
         Array.Sort(statistics);
         return statistics[Math.Min(replicates - 1, (int)Math.Floor(options.StopTestBootstrapQuantile * replicates))];
+    }
+
+    /// <summary>A daily cycle is one of the no-leak models only over a run this long: over less, half a cycle looks like a line.</summary>
+    private const double CycleMinSpanHours = 20;
+
+    private static readonly double[] RhoGrid = [0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995];
+    private static readonly double[] WhiteShareGrid = [0, 0.1, 0.3, 1, 3];
+
+    /// <summary>
+    /// Regression of y on the given columns with errors that are an AR(1) process plus independent white noise
+    /// (the reading noise on top of a wandering load), by the exact Gaussian likelihood: a Kalman filter whitens y and
+    /// the columns for each (correlation, white-to-AR variance ratio) on a grid, and the best pair is kept. Returns
+    /// −2 log-likelihood (without its constant), the coefficients, the correlation and the coefficients' covariance;
+    /// null when the columns are collinear.
+    /// </summary>
+    private static (double Deviance, double[] Beta, double Rho, double[,] Covariance)? ArRegression(double[][] columns, double[] y)
+    {
+        var p = columns.Length;
+        var n = y.Length;
+        (double Deviance, double[] Beta, double Rho, double[,] Covariance)? best = null;
+        var a = new double[p, p];
+        var b = new double[p];
+        var state = new double[p + 1];
+        var row = new double[p];
+        foreach (var rho in RhoGrid)
+        {
+            foreach (var q in WhiteShareGrid)
+            {
+                if (rho == 0 && q > 0)
+                {
+                    continue;
+                }
+
+                Array.Clear(a);
+                Array.Clear(b);
+                Array.Clear(state);
+                var yy = 0.0;
+                var logDet = 0.0;
+                var variance = 1.0;
+                for (var t = 0; t < n; t++)
+                {
+                    var predicted = t == 0 ? 1.0 : (rho * rho * variance) + (1 - (rho * rho));
+                    var f = predicted + q;
+                    var gain = predicted / f;
+                    var scale = 1 / Math.Sqrt(f);
+                    logDet += Math.Log(f);
+                    for (var j = 0; j <= p; j++)
+                    {
+                        var value = j < p ? columns[j][t] : y[t];
+                        var innovation = value - (rho * state[j]);
+                        state[j] = (rho * state[j]) + (gain * innovation);
+                        if (j < p)
+                        {
+                            row[j] = innovation * scale;
+                        }
+                        else
+                        {
+                            var ys = innovation * scale;
+                            yy += ys * ys;
+                            for (var k = 0; k < p; k++)
+                            {
+                                b[k] += row[k] * ys;
+                                for (var m = 0; m <= k; m++)
+                                {
+                                    a[k, m] += row[k] * row[m];
+                                }
+                            }
+                        }
+                    }
+
+                    variance = predicted * (1 - gain);
+                }
+
+                for (var j = 0; j < p; j++)
+                {
+                    for (var k = j + 1; k < p; k++)
+                    {
+                        a[j, k] = a[k, j];
+                    }
+                }
+
+                if (InvertSymmetric(a, p) is not { } inverse)
+                {
+                    continue;
+                }
+
+                var beta = new double[p];
+                var fitted = 0.0;
+                for (var j = 0; j < p; j++)
+                {
+                    for (var k = 0; k < p; k++)
+                    {
+                        beta[j] += inverse[j, k] * b[k];
+                    }
+
+                    fitted += beta[j] * b[j];
+                }
+
+                var rss = Math.Max(1e-9, yy - fitted);
+                var deviance = (n * Math.Log(rss / n)) + logDet;
+                if (best is null || deviance < best.Value.Deviance)
+                {
+                    var sigma2 = rss / Math.Max(1, n - p);
+                    var covariance = new double[p, p];
+                    for (var j = 0; j < p; j++)
+                    {
+                        for (var k = 0; k < p; k++)
+                        {
+                            covariance[j, k] = inverse[j, k] * sigma2;
+                        }
+                    }
+
+                    best = (deviance, beta, rho, covariance);
+                }
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Gauss–Jordan inverse of a small symmetric matrix; null when (nearly) singular.</summary>
+    private static double[,]? InvertSymmetric(double[,] m, int p)
+    {
+        var a = new double[p, 2 * p];
+        for (var i = 0; i < p; i++)
+        {
+            for (var j = 0; j < p; j++)
+            {
+                a[i, j] = m[i, j];
+            }
+
+            a[i, p + i] = 1;
+        }
+
+        for (var c = 0; c < p; c++)
+        {
+            var pivot = c;
+            for (var r = c + 1; r < p; r++)
+            {
+                if (Math.Abs(a[r, c]) > Math.Abs(a[pivot, c]))
+                {
+                    pivot = r;
+                }
+            }
+
+            if (Math.Abs(a[pivot, c]) < 1e-10 * Math.Max(1, Math.Abs(m[c, c])))
+            {
+                return null;
+            }
+
+            if (pivot != c)
+            {
+                for (var j = 0; j < 2 * p; j++)
+                {
+                    (a[c, j], a[pivot, j]) = (a[pivot, j], a[c, j]);
+                }
+            }
+
+            var d = a[c, c];
+            for (var j = 0; j < 2 * p; j++)
+            {
+                a[c, j] /= d;
+            }
+
+            for (var r = 0; r < p; r++)
+            {
+                if (r != c && a[r, c] != 0)
+                {
+                    var f = a[r, c];
+                    for (var j = 0; j < 2 * p; j++)
+                    {
+                        a[r, j] -= f * a[c, j];
+                    }
+                }
+            }
+        }
+
+        var inverse = new double[p, p];
+        for (var i = 0; i < p; i++)
+        {
+            for (var j = 0; j < p; j++)
+            {
+                inverse[i, j] = a[i, p + j];
+            }
+        }
+
+        return inverse;
+    }
+
+    /// <summary>
+    /// The no-leak and leak models compared by BIC with AR(1)-plus-white errors: the best no-leak model's name and its BIC minus
+    /// the line's BIC (positive: the line is the better explanation), and the line's slope and its standard error.
+    /// </summary>
+    private static (string Rival, double Margin, double Slope, double SlopeError, double Rho) CompareModels(double[] x, double[] y, double span)
+    {
+        var n = x.Length;
+        var lnN = Math.Log(n);
+        var ones = new double[n];
+        Array.Fill(ones, 1.0);
+        var line = ArRegression([ones, x], y);
+        if (line is not { } l)
+        {
+            return ("none", double.NegativeInfinity, 0, double.PositiveInfinity, 0);
+        }
+
+        var lineBic = l.Deviance + (2 * lnN);
+        var rival = "flat";
+        var rivalBic = (ArRegression([ones], y)?.Deviance ?? double.PositiveInfinity) + lnN;
+        void Consider(string name, double[][] columns, int parameters)
+        {
+            if (ArRegression(columns, y) is { } fit && fit.Deviance + (parameters * lnN) < rivalBic)
+            {
+                rivalBic = fit.Deviance + (parameters * lnN);
+                rival = name;
+            }
+        }
+
+        // The change points are placed by least squares (every bucket a candidate), then fitted with AR(1) errors.
+        if (BestSplit(x, y, 0.05, 0.95, stepModel: true) is { } stepTau)
+        {
+            Consider("step", [ones, x.Select(v => v >= stepTau ? 1.0 : 0.0).ToArray()], 3);
+        }
+
+        if (BestSplit(x, y, 0.2, 0.9, stepModel: false) is { } stopTau)
+        {
+            Consider("stopped", [ones, x.Select(v => Math.Min(v, stopTau)).ToArray()], 3);
+        }
+
+        if (span >= CycleMinSpanHours)
+        {
+            Consider("daily cycle", [ones, x.Select(v => Math.Sin(2 * Math.PI * v / 24)).ToArray(), x.Select(v => Math.Cos(2 * Math.PI * v / 24)).ToArray()], 3);
+        }
+
+        return (rival, rivalBic - lineBic, l.Beta[1], Math.Sqrt(Math.Max(0, l.Covariance[1, 1])), l.Rho);
+    }
+
+    /// <summary>
+    /// The least-squares change point between the given fractions of the span: for a step, the split into two
+    /// means; otherwise the knee of a line that turns flat (y on min(x, τ)). Null when no candidate.
+    /// </summary>
+    private static double? BestSplit(double[] x, double[] y, double fromFraction, double toFraction, bool stepModel)
+    {
+        var n = x.Length;
+        var span = x[^1] - x[0];
+        double? bestTau = null;
+        var bestRss = double.PositiveInfinity;
+        var total = 0.0;
+        var totalSquares = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            total += y[i];
+            totalSquares += y[i] * y[i];
+        }
+
+        var left = 0.0;
+        var leftSquares = 0.0;
+        for (var k = 1; k < n; k++)
+        {
+            left += y[k - 1];
+            leftSquares += y[k - 1] * y[k - 1];
+            var tau = x[k];
+            if (tau < x[0] + (fromFraction * span) || tau > x[0] + (toFraction * span) || k < 3 || n - k < 3)
+            {
+                continue;
+            }
+
+            double rss;
+            if (stepModel)
+            {
+                var right = total - left;
+                rss = (leftSquares - (left * left / k)) + (totalSquares - leftSquares - (right * right / (n - k)));
+            }
+            else
+            {
+                double sz = 0, szz = 0, szy = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    var z = Math.Min(x[i], tau);
+                    sz += z;
+                    szz += z * z;
+                    szy += z * y[i];
+                }
+
+                var mz = sz / n;
+                var my = total / n;
+                var vzz = szz - (n * mz * mz);
+                var vzy = szy - (n * mz * my);
+                rss = totalSquares - (n * my * my) - (vzz > 0 ? vzy * vzy / vzz : 0);
+            }
+
+            if (rss < bestRss)
+            {
+                bestRss = rss;
+                bestTau = stepModel ? (x[k - 1] + x[k]) / 2 : tau;
+            }
+        }
+
+        return bestTau;
     }
 
     private static double Gauss(Random random) =>

@@ -102,4 +102,18 @@ public sealed record ProjectionOptions
     /// more accurate in the harness, so it is kept. 0 always keeps the robust (Theil–Sen) line.
     /// </summary>
     public double EfficientFitMaxCorrelation { get; init; } = 0.3;
+
+
+    /// <summary>
+    /// When the step or stop test refuses a rise, the models are compared with AR(1)-plus-white errors (exact Gaussian
+    /// likelihood, BIC): a straight line that beats a flat level, a one-off step, a rise that stopped and (over 20 h
+    /// or more) a daily cycle by at least this margin overrules the refusal. Positive infinity turns it off.
+    /// </summary>
+    public double ModelComparisonMargin { get; init; } = 2;
+
+    /// <summary>
+    /// Once a leak is found and the bucket residuals' lag-one correlation is at least <see cref="EfficientFitMaxCorrelation"/>,
+    /// its slope and level come from the regression with AR(1)-plus-white errors instead of the robust line.
+    /// </summary>
+    public bool CorrelatedNoiseRegression { get; init; } = true;
 }

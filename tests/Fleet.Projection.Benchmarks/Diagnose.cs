@@ -1,3 +1,4 @@
+using System.Globalization;
 using Fleet.Server.Projection;
 
 namespace Fleet.Projection.Benchmarks;
@@ -19,7 +20,13 @@ internal static class Diagnose
                 continue;
             }
 
-            Console.WriteLine($"{p.Verdict} true={s.TrueHoursToSoft:0.#} pred={p.TimeToSoftLimit?.TotalHours:0.#} q={p.Quality:0.00} {p.Reason}");
+            // The plain least-squares answer on the same series, so a miss can be told from a series no line gets right.
+            var (plain, _) = LeastSquaresBaseline.HoursToLimit(s.Samples, s.SoftLimit, s.Now);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"#{i} {p.Verdict} true={s.TrueHoursToSoft:0.#} pred={p.TimeToSoftLimit?.TotalHours:0.#} ape={Ape(s.TrueHoursToSoft, p.TimeToSoftLimit?.TotalHours)} ols={plain:0.#} olsape={Ape(s.TrueHoursToSoft, plain)} q={p.Quality:0.00} {p.Reason}"));
         }
     }
+
+    private static string Ape(double? truth, double? predicted) =>
+        truth is { } t && predicted is { } p ? string.Create(CultureInfo.InvariantCulture, $"{Math.Abs(p - t) / t * 100:0.0}%") : "-";
 }
