@@ -1,7 +1,5 @@
-using Fleet.Contracts.V1;
 using Fleet.Server.Dashboard;
 using Fleet.Server.Ingest;
-using Fleet.Server.Storage.Queries;
 using Fleet.Web.Compare;
 using Fleet.Web.Data;
 using Npgsql;
@@ -44,16 +42,7 @@ public sealed class PostgresDriftData(NpgsqlDataSource dataSource, TimeProvider 
                     leftOut.Add(name);
                     continue;
                 }
-                var host = new HostDetails.StoredHost(
-                    reader.GetInt32(0),
-                    name,
-                    reader.GetString(2),
-                    reader.GetString(3),
-                    reader.GetString(4),
-                    reader.GetFieldValue<DateTimeOffset>(5),
-                    Snapshot.Parser.ParseFrom(reader.GetFieldValue<byte[]>(6)),
-                    AgentSetting.Interval(agentConfig, reader.IsDBNull(7) ? null : reader.GetString(7)));
-                details.Add(HostDetails.Map(host, null));
+                details.Add(HostDetails.Map(HostDetails.StoredHost.Read(reader, agentConfig), null));
             }
         }
         var view = Drift.Of(details, now);

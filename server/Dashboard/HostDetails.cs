@@ -1,8 +1,11 @@
 using System.Net;
 using Fleet.Contracts.V1;
+using Fleet.Server.Ingest;
 using Fleet.Server.Live;
+using Fleet.Server.Storage.Queries;
 using Fleet.Web.Data;
 using Google.Protobuf.WellKnownTypes;
+using Npgsql;
 
 namespace Fleet.Server.Dashboard;
 
@@ -10,7 +13,26 @@ namespace Fleet.Server.Dashboard;
 internal static class HostDetails
 {
     /// <summary>The host as stored: its row in hosts (latest snapshot parsed) and the agent interval.</summary>
-    public sealed record StoredHost(int Id, string Name, string MachineId, string Kernel, string AgentVersion, DateTimeOffset LastSeen, Snapshot Latest, TimeSpan AgentInterval);
+    public sealed record StoredHost(int Id, string Name, string MachineId, string Kernel, string AgentVersion, DateTimeOffset LastSeen, Snapshot Latest, TimeSpan AgentInterval)
+    {
+        /// <summary>
+        /// A row of id, hostname, machine_id, kernel, agent_version, last_seen, latest_snapshot (not null) and the
+        /// stored agent setting (text, may be null), in that order.
+        /// </summary>
+        public static StoredHost Read(NpgsqlDataReader reader, AgentConfigPublisher? agentConfig)
+        {
+            ArgumentNullException.ThrowIfNull(reader);
+            return new StoredHost(
+                reader.GetInt32(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.GetFieldValue<DateTimeOffset>(5),
+                Snapshot.Parser.ParseFrom(reader.GetFieldValue<byte[]>(6)),
+                AgentSetting.Interval(agentConfig, reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
+    }
 
     public static HostDetail Map(StoredHost host, IReadOnlyDictionary<(string Remote, string Service), ulong>? countsAtStart)
     {

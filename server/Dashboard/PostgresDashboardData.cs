@@ -1,8 +1,8 @@
 using Fleet.Server.Ingest;
 using Fleet.Server.Projection;
+using Fleet.Server.Storage;
 using Fleet.Server.Storage.Queries;
 using System.Net;
-using Fleet.Contracts.V1;
 using Fleet.Server.Storage.Entities;
 using Fleet.Web.Data;
 using Npgsql;
@@ -286,30 +286,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConf
     }
 
     /// <summary>Whether a name can be a stored host or service name: 1 to 256 characters of well-formed UTF-16 without NUL (PostgreSQL text refuses NUL).</summary>
-    internal static bool IsName(string? name)
-    {
-        if (name is not { Length: > 0 and <= MaxNameLength })
-        {
-            return false;
-        }
-        for (int i = 0; i < name.Length; i++)
-        {
-            char c = name[i];
-            if (c == '\0' || char.IsLowSurrogate(c))
-            {
-                return false;
-            }
-            if (char.IsHighSurrogate(c))
-            {
-                if (i + 1 >= name.Length || !char.IsLowSurrogate(name[i + 1]))
-                {
-                    return false;
-                }
-                i++;
-            }
-        }
-        return true;
-    }
+    internal static bool IsName(string? name) => name is { Length: > 0 and <= MaxNameLength } && StoredText.IsStorable(name);
 
     private async Task<HostDetails.StoredHost?> FindHostAsync(NpgsqlConnection conn, string hostName, CancellationToken ct)
     {
@@ -319,15 +296,7 @@ public sealed class PostgresDashboardData(NpgsqlDataSource dataSource, AgentConf
         {
             return null;
         }
-        return new HostDetails.StoredHost(
-            reader.GetInt32(0),
-            reader.GetString(1),
-            reader.GetString(2),
-            reader.GetString(3),
-            reader.GetString(4),
-            reader.GetFieldValue<DateTimeOffset>(5),
-            Snapshot.Parser.ParseFrom(reader.GetFieldValue<byte[]>(6)),
-            AgentSetting.Interval(agentConfig, reader.IsDBNull(7) ? null : reader.GetString(7)));
+        return HostDetails.StoredHost.Read(reader, agentConfig);
     }
 
     /// <summary>The detail of the latest snapshot, with the CLOSE_WAIT counts per (remote, service) at the host's first sample in the window.</summary>

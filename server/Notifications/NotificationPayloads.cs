@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Server.Alerts;
+using Fleet.Server.Storage;
 using Fleet.Web.Data;
 
 namespace Fleet.Server.Notifications;
@@ -212,18 +213,14 @@ public sealed class NotificationPayloads(Uri publicBase)
         StringBuilder? sb = null;
         for (int i = 0; i < s.Length; i++)
         {
-            char c = s[i];
-            bool bad = c == '\0'
-                || (char.IsHighSurrogate(c) && (i + 1 >= s.Length || !char.IsLowSurrogate(s[i + 1])))
-                || (char.IsLowSurrogate(c) && (i == 0 || !char.IsHighSurrogate(s[i - 1])));
-            if (bad)
+            if (StoredText.IsUnstorableAt(s, i))
             {
                 sb ??= new StringBuilder(s, 0, i, s.Length);
                 sb.Append('\uFFFD');
             }
             else
             {
-                sb?.Append(c);
+                sb?.Append(s[i]);
             }
         }
         return sb?.ToString() ?? s;

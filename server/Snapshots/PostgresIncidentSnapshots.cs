@@ -253,30 +253,7 @@ public sealed class PostgresIncidentSnapshots(
         static string Error(string field) => $"{field}: without NUL characters or unpaired surrogates (they cannot be stored)";
     }
 
-    private static bool Storable(string? value)
-    {
-        if (value is null)
-        {
-            return true;
-        }
-        for (int i = 0; i < value.Length; i++)
-        {
-            char c = value[i];
-            if (c == '\0' || char.IsLowSurrogate(c))
-            {
-                return false;
-            }
-            if (char.IsHighSurrogate(c))
-            {
-                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1]))
-                {
-                    return false;
-                }
-                i++;
-            }
-        }
-        return true;
-    }
+    private static bool Storable(string? value) => value is null || StoredText.IsStorable(value);
 
     /// <summary>The errors of a title, by the same rules as a snapshot request's.</summary>
     public static IReadOnlyList<string> TitleErrors(string? title)
