@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Server.Dashboard;
@@ -95,7 +94,7 @@ public sealed record CompareRequest(IReadOnlyList<string> Hosts, string? Service
             var relative = TimeRanges.Relative.FirstOrDefault(r => string.Equals(r.Key, range, StringComparison.OrdinalIgnoreCase));
             if (relative.Key is null)
             {
-                problems["range"] = [$"unknown range '{Shorten(range)}': one of {string.Join(", ", TimeRanges.Relative.Select(r => r.Key))}, or custom with from and to"];
+                problems["range"] = [$"unknown range '{SeriesRequest.Shorten(range)}': one of {string.Join(", ", TimeRanges.Relative.Select(r => r.Key))}, or custom with from and to"];
             }
             else if (absolute)
             {
@@ -108,8 +107,8 @@ public sealed record CompareRequest(IReadOnlyList<string> Hosts, string? Service
         }
         else if (absolute || custom)
         {
-            var end = Time(to, now, "to", problems) ?? (to is null ? now : null);
-            var start = Time(from, now, "from", problems) ?? (from is null && end is { } e ? e - SeriesRequest.DefaultRange : null);
+            var end = SeriesRequest.ParseTime(to, now, "to", problems) ?? (to is null ? now : null);
+            var start = SeriesRequest.ParseTime(from, now, "from", problems) ?? (from is null && end is { } e ? e - SeriesRequest.DefaultRange : null);
             if (custom && (from is null || to is null))
             {
                 problems[from is null ? "from" : "to"] = ["required with range=custom"];
@@ -137,30 +136,4 @@ public sealed record CompareRequest(IReadOnlyList<string> Hosts, string? Service
 
         return problems.Count > 0 || window is null ? (null, problems) : (new CompareRequest(names, service, window), problems);
     }
-
-    private static DateTimeOffset? Time(string? text, DateTimeOffset now, string name, Dictionary<string, string[]> problems)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-        string t = text.Trim();
-        if (t.Equals("now", StringComparison.OrdinalIgnoreCase))
-        {
-            return now;
-        }
-        if (t.StartsWith('-') && SeriesRequest.ParseDuration(t[1..]) is { } ago)
-        {
-            return now - ago;
-        }
-        if (t.Length >= 10 && char.IsAsciiDigit(t[0])
-            && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
-        {
-            return at;
-        }
-        problems[name] = [$"'{Shorten(text)}' is not a time: use ISO-8601 (2025-01-31T12:00:00Z) or relative to now (-1h, -30m, -7d, now)"];
-        return null;
-    }
-
-    private static string Shorten(string text) => Ingest.SnapshotValidator.Shorten(text, 40);
 }

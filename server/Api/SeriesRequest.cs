@@ -103,7 +103,8 @@ public static class SeriesRequest
         return TimeSpan.FromDays(Math.Ceiling(wanted.TotalDays));
     }
 
-    private static DateTimeOffset? ParseTime(string? text, DateTimeOffset now, string name, Dictionary<string, string[]> problems)
+    /// <summary>An ISO-8601 or relative ("-1h", "now") time; null with the problem under <paramref name="name"/> when it is neither, or when absent.</summary>
+    internal static DateTimeOffset? ParseTime(string? text, DateTimeOffset now, string name, Dictionary<string, string[]> problems)
     {
         if (text is null)
         {
@@ -158,5 +159,5 @@ public static class SeriesRequest
         : span.TotalMinutes >= 1 && span.TotalMinutes == Math.Floor(span.TotalMinutes) ? $"{span.TotalMinutes:0}m"
         : $"{Math.Ceiling(span.TotalSeconds):0}s";
 
-    private static string Shorten(string text) => Ingest.SnapshotValidator.Shorten(text, 40);
+    internal static string Shorten(string text) => Ingest.SnapshotValidator.Shorten(text, 40);
 }
