@@ -22,7 +22,7 @@ public sealed class PostgresIncidentSnapshots(
     IAlertData alerts,
     IActorAccessor actor,
     TimeProvider time,
-    IOptions<SnapshotOptions> options) : IIncidentSnapshots
+    IOptions<SnapshotOptions> options) : IIncidentSnapshots, IDisposable
 {
     public const string AuditEntity = "incident-snapshot";
 
@@ -30,6 +30,27 @@ public sealed class PostgresIncidentSnapshots(
     public static readonly TimeSpan AlertLookback = TimeSpan.FromDays(7);
 
     private readonly RawSeries _raw = new(dataSource);
+
+    /// <summary>
+    /// One heavy operation at a time: making, exporting or importing a snapshot holds its whole document in memory
+    /// (measured: about 1 GB for two hosts over 24 h), so requests for more wait their turn instead of adding up.
+    /// </summary>
+    private readonly SemaphoreSlim _heavy = new(1, 1);
+
+    private async Task<T> OneAtATimeAsync<T>(Func<Task<T>> work, CancellationToken ct)
+    {
+        await _heavy.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        finally
+        {
+            _heavy.Release();
+        }
+    }
+
+    public void Dispose() => _heavy.Dispose();
 
     public async Task<IReadOnlyList<SnapshotInfo>> ListAsync(CancellationToken ct)
     {
@@ -45,7 +66,9 @@ public sealed class PostgresIncidentSnapshots(
     private static Task<SnapshotInfo?> InfoAsync(FleetDbContext db, long id, CancellationToken ct) =>
         Infos(db.IncidentSnapshots.Where(s => s.Id == id)).FirstOrDefaultAsync(ct);
 
-    public async Task<SnapshotInfo> CreateAsync(SnapshotRequest request, CancellationToken ct)
+    public Task<SnapshotInfo> CreateAsync(SnapshotRequest request, CancellationToken ct) => OneAtATimeAsync(() => CreateOneAsync(request, ct), ct);
+
+    private async Task<SnapshotInfo> CreateOneAsync(SnapshotRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         var errors = request.Validate().Concat(StorableTextErrors(request.Title, request.Notes, request.Hosts, request.Service, null)).ToList();
@@ -182,7 +205,9 @@ public sealed class PostgresIncidentSnapshots(
         return true;
     }
 
-    public async Task<bool> ExportAsync(long id, Stream destination, CancellationToken ct)
+    public Task<bool> ExportAsync(long id, Stream destination, CancellationToken ct) => OneAtATimeAsync(() => ExportOneAsync(id, destination, ct), ct);
+
+    private async Task<bool> ExportOneAsync(long id, Stream destination, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(destination);
         var entity = await LoadAsync(id, ct).ConfigureAwait(false);
@@ -196,7 +221,9 @@ public sealed class PostgresIncidentSnapshots(
         return true;
     }
 
-    public async Task<SnapshotInfo> ImportAsync(Stream archive, CancellationToken ct)
+    public Task<SnapshotInfo> ImportAsync(Stream archive, CancellationToken ct) => OneAtATimeAsync(() => ImportOneAsync(archive, ct), ct);
+
+    private async Task<SnapshotInfo> ImportOneAsync(Stream archive, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(archive);
         var file = await SnapshotArchive.ReadAsync(archive, options.Value, ct).ConfigureAwait(false);
