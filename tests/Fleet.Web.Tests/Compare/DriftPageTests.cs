@@ -53,6 +53,29 @@ public sealed class DriftPageTests
     }
 
     [Fact]
+    public async Task Index_ListsEachDriftingService_WithItsCounts_LinkingToItsTable()
+    {
+        var at = Start + TimeSpan.FromHours(1);
+        var view = Drift.Of(
+        [
+            Detail("a", Kernel(), Service("orders-api", 65_536, 65_536, 100), Service("cache", 4096, 4096, 10)),
+            Detail("b", Kernel(), Service("orders-api", 1024, 1024, 900), Service("cache", 8192, 8192, 10)),
+        ], at);
+        await using var ctx = Context(new FakeDriftData { View = view });
+
+        var cut = ctx.Render<DriftPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-test=drift-index-row]").Count), Wait);
+        var orders = cut.Find("[data-test=drift-index-row][data-service=orders-api]");
+        var drift = view.Services.Single(s => s.Service == "orders-api");
+        Assert.Equal(drift.Findings.Count(f => f.Severity == TroubleSeverity.Critical).ToString(System.Globalization.CultureInfo.InvariantCulture), orders.GetAttribute("data-critical"));
+        Assert.NotEqual("0", orders.GetAttribute("data-critical"));
+        Assert.Equal("/drift#" + DriftPage.Anchor("orders-api"), orders.QuerySelector("a")!.GetAttribute("href"));
+        Assert.NotNull(cut.Find($"[data-test=service-drift][id='{DriftPage.Anchor("orders-api")}']"));
+        Assert.Equal("0", cut.Find("[data-test=drift-index-row][data-service=cache]").GetAttribute("data-critical"));
+    }
+
+    [Fact]
     public void CompareLink_OverTheCompareLimit_NamesTheMostDifferentHosts_InDriftOrder()
     {
         // 25 hosts run the service; hosts 03 and 17 have an odd soft limit, host 22 an odd conntrack too.
