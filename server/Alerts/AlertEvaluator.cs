@@ -120,19 +120,31 @@ public sealed partial class AlertEvaluator(
         if (projectionRules && hosts is not null)
         {
             _lastProjectionRead = now;
-            await EvaluateProjectionsAsync(hosts.Keys, batch, ct).ConfigureAwait(false);
+            await EvaluateProjectionsAsync(hosts, batch, ct).ConfigureAwait(false);
         }
         await SaveAsync(batch, ct).ConfigureAwait(false);
     }
 
-    private async Task EvaluateProjectionsAsync(IEnumerable<string> hosts, Batch batch, CancellationToken ct)
+    /// <summary>
+    /// Time-to-exhaustion rules over each host's stored projections. A host silent for longer than
+    /// <see cref="HostStatusRule.StaleAfter"/> has no subjects: its projection would extrapolate past its last data
+    /// (a leak "at the limit now" on a host that simply stopped reporting), so its alerts resolve and the agent-silent
+    /// rule speaks for it.
+    /// </summary>
+    private async Task EvaluateProjectionsAsync(IReadOnlyDictionary<string, DateTimeOffset> hosts, Batch batch, CancellationToken ct)
     {
         var rules = _rules.Where(r => r.Metric == AlertMetric.TimeToExhaustion).ToList();
         var info = AlertMetrics.Of(AlertMetric.TimeToExhaustion);
-        foreach (string host in hosts)
+        foreach (var (host, seen) in hosts)
         {
             if (!rules.Any(r => r.Scope != AlertScopeKind.HostPattern || Glob.Matches(r.Pattern ?? "", host)))
             {
+                continue;
+            }
+            var lastSeen = _lastHeard.TryGetValue(host, out var heard) && heard > seen ? heard : seen;
+            if (batch.Now - lastSeen > HostStatusRule.StaleAfter)
+            {
+                EvaluateHost(host, m => m == AlertMetric.TimeToExhaustion, (_, _) => [], batch);
                 continue;
             }
             IReadOnlyList<ProjectionView> views;

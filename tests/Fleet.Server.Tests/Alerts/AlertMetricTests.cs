@@ -181,6 +181,30 @@ public sealed class AlertMetricTests(AlertHarness harness) : IClassFixture<Alert
     }
 
     [Fact]
+    public async Task TimeToExhaustion_OfAHostSilentPastStale_IsNotEvaluated_AndItsAlertResolves()
+    {
+        await using var rig = new EvaluatorRig(harness);
+        await rig.RuleAsync(AlertMetric.TimeToExhaustion, 2, 3, severity: AlertSeverity.Critical);
+        var now = rig.Clock.GetUtcNow();
+        // Both hosts project the same leak 30 min away; "quiet-1" last reported 20 minutes ago.
+        await rig.HostSeenAsync("live-1", now);
+        await rig.HostSeenAsync("quiet-1", now - HostStatusRule.StaleAfter - TimeSpan.FromMinutes(5));
+        rig.Projections.Set("live-1", FakeProjections.Instance("live-1", "api", now, now.AddMinutes(30)));
+        rig.Projections.Set("quiet-1", FakeProjections.Instance("quiet-1", "api", now, now.AddMinutes(30)));
+
+        await rig.TickAsync();
+        Assert.Equal(["live-1"], (await rig.ActiveAsync()).Select(a => a.Host));
+
+        // The live host falls silent too: its alert resolves instead of reading "at the limit now" from old data.
+        rig.Clock.Advance(HostStatusRule.StaleAfter + TimeSpan.FromMinutes(1));
+        await rig.TickAsync();
+
+        Assert.Empty(await rig.ActiveAsync());
+        Assert.Equal([("live-1", AlertTransition.Firing), ("live-1", AlertTransition.Resolved)],
+            rig.Sink.Transitions.Select(t => (t.Alert.Host, t.Event)));
+    }
+
+    [Fact]
     public async Task HostPatternScope_MatchesHostNamesByGlob_CaseInsensitive()
     {
         await using var rig = new EvaluatorRig(harness);
