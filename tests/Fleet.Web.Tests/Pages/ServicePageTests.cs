@@ -2,6 +2,8 @@ using System.Globalization;
 using Fleet.Web.Components.Pages;
 using Fleet.Web.Data;
 using Fleet.Web.Tests.Fakes;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Web.Tests.Pages;
 
@@ -31,6 +33,18 @@ public sealed class ServicePageTests
         var rows = cut.FindAll("[data-testid=instance-row]");
         Assert.Equal(["web-1", "web-2"], rows.Select(r => r.GetAttribute("data-host")).Order(StringComparer.Ordinal));
         Assert.Equal("/hosts/web-2", cut.Find("[data-testid=instance-row][data-host=web-2] [data-testid=host-link]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task CompareInstances_LinksTheComparePage_ForTheServiceOnItsHosts_OverThePagesWindow()
+    {
+        await using var ctx = DashboardContext.Create(OneService(), new FakeLiveFeed());
+        var navigation = ctx.Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo(navigation.GetUriWithQueryParameter("range", "6h"));
+        var cut = ctx.Render<ServicePage>(p => p.Add(s => s.Name, "api"));
+
+        // web-1's worst process is nearer its limit, so it comes first.
+        Assert.Equal("/compare?hosts=web-1&hosts=web-2&service=api&range=6h", cut.Find("[data-testid=compare-instances]").GetAttribute("href"));
     }
 
     [Fact]
