@@ -1,3 +1,4 @@
+using Fleet.Web.Charts;
 using Fleet.Web.Compare;
 using Fleet.Web.Data;
 using MudBlazor.Services;
@@ -88,6 +89,22 @@ public sealed class CompareBodyTests
         var axis = cut.Find("[data-test=compare-axis]");
         Assert.Equal(Fleet.Web.Display.TimeRanges.FormatInstant(Window.From), axis.GetAttribute("data-from"));
         Assert.Equal(Fleet.Web.Display.TimeRanges.FormatInstant(Window.To), axis.GetAttribute("data-to"));
+    }
+
+    [Fact]
+    public async Task Graphs_DrawEightHosts_OneLineEach_MoreThanAHostPageChartDraws()
+    {
+        await using var ctx = Context();
+        var series = Empty with { OpenFdsByService = Set("open_fds", Line("api", 100, 200, 300)) };
+        var hosts = Enumerable.Range(1, TimeChart.MostDistinctLines + 1)
+            .Select(i => View(Detail($"h{i}", Kernel(), Service("api", 4096, 4096, 100)), series)).ToList();
+
+        var cut = ctx.Render<CompareBody>(p => p.Add(b => b.View, Comparison.Of(hosts, null, Window, [])));
+
+        var openFds = cut.Find("[data-testid=compare-open_fds]");
+        Assert.True(TimeChart.MostDistinctLines > TimeChart.DefaultMaxLines);
+        Assert.Equal(TimeChart.MostDistinctLines.ToString(System.Globalization.CultureInfo.InvariantCulture), openFds.GetAttribute("data-shown"));
+        Assert.Contains($"the {TimeChart.MostDistinctLines} highest of {hosts.Count} lines", openFds.TextContent, StringComparison.Ordinal);
     }
 
     [Fact]
