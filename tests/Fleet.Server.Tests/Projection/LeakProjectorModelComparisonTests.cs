@@ -9,7 +9,7 @@ namespace Fleet.Server.Tests.Projection;
 /// </summary>
 public sealed class LeakProjectorModelComparisonTests
 {
-    private static readonly DateTimeOffset Start = new(2026, 11, 27, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Start = NoisySeries.Start;
     private static readonly ProjectionOptions NoComparison = new() { ModelComparisonMargin = double.PositiveInfinity };
     private static readonly ProjectionOptions RobustSlope = new() { CorrelatedNoiseRegression = false };
 
@@ -21,7 +21,7 @@ public sealed class LeakProjectorModelComparisonTests
         int refusedWithout = 0, refusedWith = 0;
         for (var seed = 141; seed <= 200; seed++)
         {
-            var samples = Noisy(seed, h => 1000 + (40 * h), white: 100, arSd: 150, arMinutes: 150, walkSd: 6);
+            var samples = NoisySeries.Make(seed, h => 1000 + (40 * h), white: 100, arSd: 150, arMinutes: 150, walkSd: 6);
             if (LeakProjector.Project(samples, 5000, 10000, samples[^1].Time, NoComparison).Verdict == LeakVerdict.NoLeak)
             {
                 refusedWithout++;
@@ -45,7 +45,7 @@ public sealed class LeakProjectorModelComparisonTests
     {
         // Flat at 1000 fds, a one-off step of 600 at 7 h, under white noise and an AR(1) over 30 min: the step
         // model explains it, so the comparison must not overrule the step test.
-        var samples = Noisy(seed, h => 1000 + (h >= 7 ? 600 : 0), white: 30, arSd: 20, arMinutes: 30, walkSd: 0);
+        var samples = NoisySeries.Make(seed, h => 1000 + (h >= 7 ? 600 : 0), white: 30, arSd: 20, arMinutes: 30, walkSd: 0);
 
         var p = LeakProjector.Project(samples, 5000, 10000, samples[^1].Time);
 
@@ -62,7 +62,7 @@ public sealed class LeakProjectorModelComparisonTests
         var robust = new List<double>();
         for (var seed = 300; seed < 360; seed++)
         {
-            var samples = Noisy(seed, h => 1000 + (40 * h), white: 150, arSd: 80, arMinutes: 60, walkSd: 1);
+            var samples = NoisySeries.Make(seed, h => 1000 + (40 * h), white: 150, arSd: 80, arMinutes: 60, walkSd: 1);
             var p = LeakProjector.Project(samples, 5000, 10000, samples[^1].Time);
             var r = LeakProjector.Project(samples, 5000, 10000, samples[^1].Time, RobustSlope);
             if (p.Verdict == LeakVerdict.Leak && r.Verdict == LeakVerdict.Leak)
@@ -81,24 +81,4 @@ public sealed class LeakProjectorModelComparisonTests
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
-
-    /// <summary>16 h of readings every minute: the line plus white noise, an AR(1) and a random walk (its sd per minute).</summary>
-    private static FdSample[] Noisy(int seed, Func<double, double> line, double white, double arSd, double arMinutes, double walkSd)
-    {
-        var noise = new Random(seed);
-        var phi = Math.Exp(-1.0 / arMinutes);
-        double ar = 0, walk = 0;
-        var samples = new FdSample[(16 * 60) + 1];
-        for (var m = 0; m < samples.Length; m++)
-        {
-            walk += walkSd * Gauss(noise);
-            ar = (phi * ar) + (arSd * Math.Sqrt(1 - (phi * phi)) * Gauss(noise));
-            samples[m] = new FdSample(Start.AddMinutes(m), (long)Math.Round(line(m / 60.0) + ar + walk + (white * Gauss(noise))));
-        }
-
-        return samples;
-    }
-
-    private static double Gauss(Random r) =>
-        Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 }

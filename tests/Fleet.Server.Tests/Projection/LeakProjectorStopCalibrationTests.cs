@@ -6,7 +6,7 @@ namespace Fleet.Server.Tests.Projection;
 /// <summary>The stop test's bar, calibrated on replicates of a continuing leak under the run's own noise.</summary>
 public sealed class LeakProjectorStopCalibrationTests
 {
-    private static readonly DateTimeOffset Start = new(2026, 11, 27, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Start = NoisySeries.Start;
     private static readonly ProjectionOptions FixedBar = new() { StopTestBootstrapReplicates = 0 };
 
     [Fact]
@@ -17,7 +17,7 @@ public sealed class LeakProjectorStopCalibrationTests
         int fixedStops = 0, calibratedStops = 0;
         for (var seed = 141; seed <= 200; seed++)
         {
-            var samples = Noisy(seed, h => 1000 + (40 * h), white: 100, arSd: 150, arMinutes: 150, walkSd: 6);
+            var samples = NoisySeries.Make(seed, h => 1000 + (40 * h), white: 100, arSd: 150, arMinutes: 150, walkSd: 6);
             if (IsStop(LeakProjector.Project(samples, 5000, 10000, samples[^1].Time, FixedBar)))
             {
                 fixedStops++;
@@ -41,7 +41,7 @@ public sealed class LeakProjectorStopCalibrationTests
     {
         // A rise of 80 fds/h that stopped 6 h ago under correlated noise (white sd 30, an AR(1) of sd 20 over
         // 30 min): the bar calibrated to that noise must not hide the stop.
-        var samples = Noisy(seed, h => 1000 + (80 * Math.Min(h, 10)), white: 30, arSd: 20, arMinutes: 30, walkSd: 0);
+        var samples = NoisySeries.Make(seed, h => 1000 + (80 * Math.Min(h, 10)), white: 30, arSd: 20, arMinutes: 30, walkSd: 0);
 
         var p = LeakProjector.Project(samples, 5000, 10000, samples[^1].Time);
 
@@ -51,24 +51,4 @@ public sealed class LeakProjectorStopCalibrationTests
 
     private static bool IsStop(Fleet.Server.Projection.Projection p) =>
         p.Verdict == LeakVerdict.NoLeak && p.Reason.Contains("does not persist", StringComparison.Ordinal);
-
-    /// <summary>16 h of readings every minute: the line plus white noise, an AR(1) and a random walk (its sd per minute).</summary>
-    private static FdSample[] Noisy(int seed, Func<double, double> line, double white, double arSd, double arMinutes, double walkSd)
-    {
-        var noise = new Random(seed);
-        var phi = Math.Exp(-1.0 / arMinutes);
-        double ar = 0, walk = 0;
-        var samples = new FdSample[(16 * 60) + 1];
-        for (var m = 0; m < samples.Length; m++)
-        {
-            walk += walkSd * Gauss(noise);
-            ar = (phi * ar) + (arSd * Math.Sqrt(1 - (phi * phi)) * Gauss(noise));
-            samples[m] = new FdSample(Start.AddMinutes(m), (long)Math.Round(line(m / 60.0) + ar + walk + (white * Gauss(noise))));
-        }
-
-        return samples;
-    }
-
-    private static double Gauss(Random r) =>
-        Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 }
