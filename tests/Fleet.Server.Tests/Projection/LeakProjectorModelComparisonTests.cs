@@ -9,7 +9,6 @@ namespace Fleet.Server.Tests.Projection;
 /// </summary>
 public sealed class LeakProjectorModelComparisonTests
 {
-    private static readonly DateTimeOffset Start = NoisySeries.Start;
     private static readonly ProjectionOptions NoComparison = new() { ModelComparisonMargin = double.PositiveInfinity };
     private static readonly ProjectionOptions RobustSlope = new() { CorrelatedNoiseRegression = false };
 

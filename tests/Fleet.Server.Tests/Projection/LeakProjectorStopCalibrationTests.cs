@@ -6,7 +6,6 @@ namespace Fleet.Server.Tests.Projection;
 /// <summary>The stop test's bar, calibrated on replicates of a continuing leak under the run's own noise.</summary>
 public sealed class LeakProjectorStopCalibrationTests
 {
-    private static readonly DateTimeOffset Start = NoisySeries.Start;
     private static readonly ProjectionOptions FixedBar = new() { StopTestBootstrapReplicates = 0 };
 
     [Fact]
