@@ -51,6 +51,47 @@ public sealed class ReadOnlyPagesTests
     }
 
     [Fact]
+    public async Task HostPage_OfASnapshot_DrawsTheFrozenProjection_AndItsRestarts()
+    {
+        await using var t = SnapshotContext.Create();
+        var at = SnapshotSamples.To.AddMinutes(-1);
+        var leak = ProjectionSamples.Leak("web-1", "api", at, TimeSpan.FromMinutes(200), 42, SnapshotSamples.To.AddMinutes(-30));
+        var frozen = SnapshotSamples.Host("web-1", 777);
+        var detail = frozen.Detail with { Services = [frozen.Detail.Services[0] with { Projection = leak }] };
+        var soft = Samples.Series("soft_pct", Samples.Line("api", (SnapshotSamples.From.AddMinutes(10), 60), (at, 70)));
+        var snapshot = SnapshotSamples.Snapshot(8, "api leak", [Samples.HostView(detail, frozen.Series.CloseWaitByService, soft)]);
+        t.Snapshots.Add(snapshot);
+
+        var cut = t.Ctx.Render<HostPage>(p => p.Add(h => h.SnapshotId, snapshot.Info.Id).Add(h => h.Name, "web-1"));
+
+        cut.WaitForAssertion(() =>
+        {
+            var chart = cut.Find("[data-testid=limits-chart]");
+            Assert.Equal("1", chart.GetAttribute("data-projection"));
+            Assert.Equal("1", chart.GetAttribute("data-restarts"));
+        }, Wait);
+        Assert.Empty(t.Data.HostWindows);
+    }
+
+    [Fact]
+    public async Task ServicePage_OfASnapshot_DrawsTheInstancesFrozenProjections()
+    {
+        await using var t = SnapshotContext.Create();
+        var at = SnapshotSamples.To.AddMinutes(-1);
+        var service = SnapshotSamples.Service("api", "web-1", "web-2");
+        service = service with
+        {
+            Instances = [.. service.Instances.Select(i => i with { Latest = i.Latest with { Projection = ProjectionSamples.Leak(i.Host, "api", at, TimeSpan.FromMinutes(90)) } })],
+        };
+        var snapshot = SnapshotSamples.Snapshot(9, "api leak", [SnapshotSamples.Host("web-1", 777), SnapshotSamples.Host("web-2", 555)], service);
+        t.Snapshots.Add(snapshot);
+
+        var cut = t.Ctx.Render<ServicePage>(p => p.Add(s => s.SnapshotId, snapshot.Info.Id).Add(s => s.Name, "api"));
+
+        cut.WaitForAssertion(() => Assert.Equal("2", cut.Find("[data-testid=service-limits-chart]").GetAttribute("data-projection")), Wait);
+    }
+
+    [Fact]
     public async Task HostPage_OfASnapshot_LinksToTheSnapshotsServicePage()
     {
         await using var t = SnapshotContext.Create();
