@@ -5,7 +5,8 @@ namespace Fleet.Web.Compare;
 /// <summary>
 /// The fleet's drift from each host's latest snapshot (pure): for every service running on two or more hosts, the
 /// settings that differ between those hosts (the same rows as the compare view, <see cref="HostSettings"/>) and the
-/// known trouble of its instances (<see cref="KnownTrouble"/>).
+/// known trouble of its instances (<see cref="KnownTrouble"/>); trouble in a host's own settings is listed once per
+/// host, not under every service on it.
 /// </summary>
 public static class Drift
 {
@@ -45,11 +46,14 @@ public static class Drift
             {
                 continue;
             }
-            var findings = running.SelectMany(h => KnownTrouble.Find(h, new CompareSubject(h.Name, service).Label, service))
+            var findings = running.SelectMany(h => KnownTrouble.ServiceFindings(h, new CompareSubject(h.Name, service).Label, service))
                 .OrderBy(f => f.Severity == TroubleSeverity.Critical ? 0 : 1)
                 .ToList();
             services.Add(new ServiceDrift(service, [.. running.Select(h => h.Name)], differences, findings));
         }
-        return new DriftView(at, read.Count, services) { LeftOut = leftOut };
+        var hostFindings = read.SelectMany(h => KnownTrouble.HostFindings(h, h.Name))
+            .OrderBy(f => f.Severity == TroubleSeverity.Critical ? 0 : 1)
+            .ToList();
+        return new DriftView(at, read.Count, services) { LeftOut = leftOut, HostFindings = hostFindings };
     }
 }

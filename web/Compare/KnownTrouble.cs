@@ -61,7 +61,11 @@ public static class KnownTrouble
     /// The findings for one subject: the rules about services for <paramref name="service"/> (every service of the
     /// host when null), and the host's kernel settings. <paramref name="subject"/> names the subject in the findings.
     /// </summary>
-    public static IReadOnlyList<TroubleFinding> Find(HostDetail host, string subject, string? service)
+    public static IReadOnlyList<TroubleFinding> Find(HostDetail host, string subject, string? service) =>
+        [.. ServiceFindings(host, subject, service), .. HostFindings(host, subject)];
+
+    /// <summary>The rules about services only: <paramref name="service"/>'s, or every service of the host when null.</summary>
+    public static IReadOnlyList<TroubleFinding> ServiceFindings(HostDetail host, string subject, string? service)
     {
         ArgumentNullException.ThrowIfNull(host);
         var findings = new List<TroubleFinding>();
@@ -69,6 +73,14 @@ public static class KnownTrouble
         {
             ServiceRules(host, s, subject, findings);
         }
+        return findings;
+    }
+
+    /// <summary>The rules about the host's kernel settings and headroom, the same for every service on it.</summary>
+    public static IReadOnlyList<TroubleFinding> HostFindings(HostDetail host, string subject)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var findings = new List<TroubleFinding>();
         SystemRules(host.System, subject, findings);
         return findings;
     }

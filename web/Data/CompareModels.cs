@@ -55,6 +55,9 @@ public sealed record DriftView(DateTimeOffset At, int HostsRead, IReadOnlyList<S
 {
     /// <summary>Hosts left out because their latest snapshot is too old to speak for them (not seen within a day).</summary>
     public IReadOnlyList<string> LeftOut { get; init; } = [];
+
+    /// <summary>Known trouble in the hosts' own settings and headroom (ports, file handles, conntrack...), once per host, critical first.</summary>
+    public IReadOnlyList<TroubleFinding> HostFindings { get; init; } = [];
 }
 
 /// <summary>One service: the hosts running it, the settings that differ between them (one value per host, in <see cref="Hosts"/> order), and known trouble.</summary>

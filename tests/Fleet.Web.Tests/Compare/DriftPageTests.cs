@@ -100,6 +100,20 @@ public sealed class DriftPageTests
     }
 
     [Fact]
+    public async Task HostTrouble_IsListedOncePerHost_NotUnderTheServices()
+    {
+        await using var ctx = Context(new FakeDriftData { View = ThreeHosts() });
+
+        var cut = ctx.Render<DriftPage>();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=host-findings]")), Wait);
+        var hostFindings = cut.FindAll("[data-test=host-findings] [data-test=trouble-finding]");
+        Assert.Contains(hostFindings, f => f.GetAttribute("data-subject") == "c" && f.GetAttribute("data-key") == HostSettings.ConntrackMax);
+        var service = cut.Find("[data-test=service-drift][data-service=orders-api]");
+        Assert.DoesNotContain(service.QuerySelectorAll("[data-test=trouble-finding]"), f => f.GetAttribute("data-key") == HostSettings.ConntrackMax);
+    }
+
+    [Fact]
     public async Task NoDrift_SaysSo()
     {
         var at = Start;
