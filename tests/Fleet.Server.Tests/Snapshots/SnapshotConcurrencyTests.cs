@@ -21,13 +21,16 @@ public sealed class SnapshotConcurrencyTests
     private static SnapshotRequest Request(string title) =>
         new(title, "", SnapshotOrigin.Host, ["alpha"], null, To.AddHours(-1), To);
 
+    /// <summary>The store over the held host reads; its database is never reached.</summary>
+    private static PostgresIncidentSnapshots Store(NpgsqlDataSource dataSource, HeldDashboard dashboard) =>
+        new(new NoContexts(), dataSource, dashboard, new NoAlerts(), new AnonymousActor(), TimeProvider.System, Options.Create(new SnapshotOptions()));
+
     [Fact]
     public async Task ASecondSnapshot_WaitsUntilTheFirstIsDone_ThenIsMade()
     {
         var dashboard = new HeldDashboard();
         await using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused");
-        using var store = new PostgresIncidentSnapshots(new NoContexts(), dataSource, dashboard, new NoAlerts(), new AnonymousActor(),
-            TimeProvider.System, Options.Create(new SnapshotOptions()));
+        using var store = Store(dataSource, dashboard);
 
         var first = store.CreateAsync(Request("first"), CancellationToken.None);
         await dashboard.FirstRead.Task.WaitAsync(Timeout);
@@ -51,8 +54,7 @@ public sealed class SnapshotConcurrencyTests
     {
         var dashboard = new HeldDashboard();
         await using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused");
-        using var store = new PostgresIncidentSnapshots(new NoContexts(), dataSource, dashboard, new NoAlerts(), new AnonymousActor(),
-            TimeProvider.System, Options.Create(new SnapshotOptions()));
+        using var store = Store(dataSource, dashboard);
 
         var first = store.CreateAsync(Request("first"), CancellationToken.None);
         await dashboard.FirstRead.Task.WaitAsync(Timeout);
