@@ -33,7 +33,7 @@ public static class SnapshotApi
         api.MapGet("", async (IIncidentSnapshots snapshots, CancellationToken ct) =>
             Results.Json(await snapshots.ListAsync(ct), Json));
 
-        api.MapPost("", async (HttpRequest request, IIncidentSnapshots snapshots, CancellationToken ct) =>
+        api.MapPost("", async (HttpRequest request, IIncidentSnapshots snapshots, IActorAccessor actor, CancellationToken ct) =>
         {
             var (body, problem) = await JsonBodies.ReadAsync<SnapshotRequest>(request, Json, "snapshot request", RequestHint, ct);
             if (body is null)
@@ -42,7 +42,7 @@ public static class SnapshotApi
             }
             try
             {
-                var info = await snapshots.CreateAsync(body with { Notes = body.Notes ?? "" }, ct);
+                var info = await snapshots.CreateAsync(body with { Notes = body.Notes ?? "" }, actor.CurrentActor(), ct);
                 return Results.Json(info, Json, statusCode: StatusCodes.Status201Created);
             }
             catch (SnapshotRefusedException e)
@@ -54,7 +54,7 @@ public static class SnapshotApi
         api.MapGet("/{id:long}", async (long id, IIncidentSnapshots snapshots, CancellationToken ct) =>
             await snapshots.OpenAsync(id, ct) is { } snapshot ? Results.Json(snapshot, Json) : Unknown(id));
 
-        api.MapPatch("/{id:long}", async (long id, HttpRequest request, IIncidentSnapshots snapshots, CancellationToken ct) =>
+        api.MapPatch("/{id:long}", async (long id, HttpRequest request, IIncidentSnapshots snapshots, IActorAccessor actor, CancellationToken ct) =>
         {
             var (body, problem) = await JsonBodies.ReadAsync<RenameBody>(request, Json, "rename", """{"title": "..."}""", ct);
             if (body is null)
@@ -63,7 +63,7 @@ public static class SnapshotApi
             }
             try
             {
-                return await snapshots.RenameAsync(id, body.Title!, ct) is { } info ? Results.Json(info, Json) : Unknown(id);
+                return await snapshots.RenameAsync(id, body.Title!, actor.CurrentActor(), ct) is { } info ? Results.Json(info, Json) : Unknown(id);
             }
             catch (SnapshotRefusedException e)
             {
@@ -71,8 +71,8 @@ public static class SnapshotApi
             }
         });
 
-        api.MapDelete("/{id:long}", async (long id, IIncidentSnapshots snapshots, CancellationToken ct) =>
-            await snapshots.DeleteAsync(id, ct) ? Results.NoContent() : Unknown(id));
+        api.MapDelete("/{id:long}", async (long id, IIncidentSnapshots snapshots, IActorAccessor actor, CancellationToken ct) =>
+            await snapshots.DeleteAsync(id, actor.CurrentActor(), ct) ? Results.NoContent() : Unknown(id));
 
         api.MapGet("/{id:long}/archive", async (long id, IIncidentSnapshots snapshots, CancellationToken ct) =>
         {
@@ -85,7 +85,7 @@ public static class SnapshotApi
             return Results.File(archive, "application/zip", ArchiveFileName(id));
         });
 
-        api.MapPost("/import", async (HttpContext context, IIncidentSnapshots snapshots, IOptions<SnapshotOptions> options, CancellationToken ct) =>
+        api.MapPost("/import", async (HttpContext context, IIncidentSnapshots snapshots, IActorAccessor actor, IOptions<SnapshotOptions> options, CancellationToken ct) =>
         {
             long limit = options.Value.MaxArchiveBytes;
             var request = context.Request;
@@ -133,7 +133,7 @@ public static class SnapshotApi
             body.Position = 0;
             try
             {
-                var info = await snapshots.ImportAsync(body, ct);
+                var info = await snapshots.ImportAsync(body, actor.CurrentActor(), ct);
                 return Results.Json(info, Json, statusCode: StatusCodes.Status201Created);
             }
             catch (SnapshotRefusedException e)

@@ -20,7 +20,6 @@ public sealed class PostgresIncidentSnapshots(
     NpgsqlDataSource dataSource,
     IDashboardData dashboard,
     IAlertData alerts,
-    IActorAccessor actor,
     TimeProvider time,
     IOptions<SnapshotOptions> options) : IIncidentSnapshots, IDisposable
 {
@@ -66,9 +65,9 @@ public sealed class PostgresIncidentSnapshots(
     private static Task<SnapshotInfo?> InfoAsync(FleetDbContext db, long id, CancellationToken ct) =>
         Infos(db.IncidentSnapshots.Where(s => s.Id == id)).FirstOrDefaultAsync(ct);
 
-    public Task<SnapshotInfo> CreateAsync(SnapshotRequest request, CancellationToken ct) => OneAtATimeAsync(() => CreateOneAsync(request, ct), ct);
+    public Task<SnapshotInfo> CreateAsync(SnapshotRequest request, string actor, CancellationToken ct) => OneAtATimeAsync(() => CreateOneAsync(request, actor, ct), ct);
 
-    private async Task<SnapshotInfo> CreateOneAsync(SnapshotRequest request, CancellationToken ct)
+    private async Task<SnapshotInfo> CreateOneAsync(SnapshotRequest request, string actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         var errors = request.Validate().Concat(StorableTextErrors(request.Title, request.Notes, request.Hosts, request.Service, null)).ToList();
@@ -119,7 +118,7 @@ public sealed class PostgresIncidentSnapshots(
         var raw = await _raw.ReadAsync(scope, ct).ConfigureAwait(false);
         var alertViews = await AlertsAsync(hostNames, service, request.From, request.To, ct).ConfigureAwait(false);
 
-        string who = Actor();
+        string who = Actor(actor);
         var now = time.GetUtcNow();
         var entity = new IncidentSnapshotEntity
         {
@@ -146,7 +145,7 @@ public sealed class PostgresIncidentSnapshots(
     internal async Task<SnapshotDocument?> DocumentAsync(long id, CancellationToken ct) =>
         await LoadAsync(id, ct).ConfigureAwait(false) is { } entity ? SnapshotJson.Decompress(entity.Document) : null;
 
-    public async Task<SnapshotInfo?> RenameAsync(long id, string title, CancellationToken ct)
+    public async Task<SnapshotInfo?> RenameAsync(long id, string title, string actor, CancellationToken ct)
     {
         var errors = TitleErrors(title).Concat(StorableTextErrors(title, null, null, null, null)).ToList();
         if (errors.Count > 0)
@@ -169,7 +168,7 @@ public sealed class PostgresIncidentSnapshots(
         db.IncidentSnapshots.Attach(stub);
         stub.Title = title;
         var after = before with { Title = title };
-        db.AuditLog.Add(AuditEntryEntity.Change(time.GetUtcNow(), Actor(), "renamed", AuditEntity, Id(id), title, before, after));
+        db.AuditLog.Add(AuditEntryEntity.Change(time.GetUtcNow(), Actor(actor), "renamed", AuditEntity, Id(id), title, before, after));
         try
         {
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
@@ -182,7 +181,7 @@ public sealed class PostgresIncidentSnapshots(
         return after;
     }
 
-    public async Task<bool> DeleteAsync(long id, CancellationToken ct)
+    public async Task<bool> DeleteAsync(long id, string actor, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct).ConfigureAwait(false);
         var before = await InfoAsync(db, id, ct).ConfigureAwait(false);
@@ -192,7 +191,7 @@ public sealed class PostgresIncidentSnapshots(
         }
         // A stub: the document is not read to be deleted.
         db.IncidentSnapshots.Remove(new IncidentSnapshotEntity { Id = id, Title = before.Title, CreatedBy = before.CreatedBy });
-        db.AuditLog.Add(AuditEntryEntity.Change<SnapshotInfo>(time.GetUtcNow(), Actor(), "deleted", AuditEntity, Id(id), before.Title, before, null));
+        db.AuditLog.Add(AuditEntryEntity.Change<SnapshotInfo>(time.GetUtcNow(), Actor(actor), "deleted", AuditEntity, Id(id), before.Title, before, null));
         try
         {
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
@@ -221,9 +220,9 @@ public sealed class PostgresIncidentSnapshots(
         return true;
     }
 
-    public Task<SnapshotInfo> ImportAsync(Stream archive, CancellationToken ct) => OneAtATimeAsync(() => ImportOneAsync(archive, ct), ct);
+    public Task<SnapshotInfo> ImportAsync(Stream archive, string actor, CancellationToken ct) => OneAtATimeAsync(() => ImportOneAsync(archive, actor, ct), ct);
 
-    private async Task<SnapshotInfo> ImportOneAsync(Stream archive, CancellationToken ct)
+    private async Task<SnapshotInfo> ImportOneAsync(Stream archive, string actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(archive);
         var file = await SnapshotArchive.ReadAsync(archive, options.Value, ct).ConfigureAwait(false);
@@ -234,7 +233,7 @@ public sealed class PostgresIncidentSnapshots(
         {
             throw new SnapshotRefusedException(errors);
         }
-        string who = Actor();
+        string who = Actor(actor);
         var entity = new IncidentSnapshotEntity
         {
             Title = info.Title.Trim(),
@@ -360,9 +359,9 @@ public sealed class PostgresIncidentSnapshots(
         return [.. kept.Values.OrderByDescending(a => a.StartedAt).ThenByDescending(a => a.Id)];
     }
 
-    private string Actor()
+    private static string Actor(string actor)
     {
-        string who = actor.CurrentActor();
+        string who = actor;
         who = string.IsNullOrWhiteSpace(who) ? AnonymousActor.Name : who.Trim();
         return who.Length > AlertRuleStore.MaxActorLength ? who[..AlertRuleStore.MaxActorLength] : who;
     }

@@ -1,14 +1,17 @@
 using Fleet.Server.Storage.Entities;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
 namespace Fleet.Server.Storage;
 
 /// <summary>
-/// The relational model (hosts, agents, service instances, enrollment tokens, settings, the audit log). The time series are
-/// not in the model: they are partitioned tables made by the migrations with SQL and written with binary COPY.
+/// The relational model (hosts, agents, service instances, enrollment tokens, settings, the audit log, and the users,
+/// roles and API tokens of sign-in through ASP.NET Core Identity). The time series are not in the model: they are
+/// partitioned tables made by the migrations with SQL and written with binary COPY.
 /// </summary>
-public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : DbContext(options)
+public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : IdentityDbContext<FleetUserEntity>(options)
 {
     public DbSet<HostEntity> Hosts => Set<HostEntity>();
 
@@ -34,8 +37,35 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
 
     public DbSet<IncidentSnapshotEntity> IncidentSnapshots => Set<IncidentSnapshotEntity>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly, t => t.Namespace == typeof(Configurations.HostConfiguration).Namespace);
+    public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        // Identity's own model first (users, roles, claims, logins), under snake_case table names like the rest.
+        base.OnModelCreating(builder);
+        builder.Entity<FleetUserEntity>(b =>
+        {
+            b.ToTable("users");
+            b.Property(u => u.CreatedAt).HasColumnName("created_at");
+            b.Property(u => u.LastSignInAt).HasColumnName("last_sign_in_at");
+            b.Property(u => u.DisabledAt).HasColumnName("disabled_at");
+            b.Property(u => u.Source).HasColumnName("source").IsRequired();
+        });
+        // The three roles are data of the schema: fixed ids and stamps, so the migration seeds them once.
+        builder.Entity<IdentityRole>().ToTable("roles").HasData(Fleet.Web.Data.FleetRoles.All.Select(role => new IdentityRole
+        {
+            Id = role,
+            Name = role,
+            NormalizedName = role.ToUpperInvariant(),
+            ConcurrencyStamp = role,
+        }));
+        builder.Entity<IdentityUserRole<string>>().ToTable("user_roles");
+        builder.Entity<IdentityUserClaim<string>>().ToTable("user_claims");
+        builder.Entity<IdentityUserLogin<string>>().ToTable("user_logins");
+        builder.Entity<IdentityUserToken<string>>().ToTable("user_tokens");
+        builder.Entity<IdentityRoleClaim<string>>().ToTable("role_claims");
+        builder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly, t => t.Namespace == typeof(Configurations.HostConfiguration).Namespace);
+    }
 }
 
 /// <summary>For `dotnet ef migrations add` only: migrations are made without a database.</summary>

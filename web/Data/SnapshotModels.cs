@@ -110,24 +110,24 @@ public sealed class SnapshotRefusedException(IReadOnlyList<string> errors) : Exc
 }
 
 /// <summary>
-/// Incident snapshots. Create, import and rename throw <see cref="SnapshotRefusedException"/> on bad input;
+/// Incident snapshots. Changes are audited under <c>actor</c> (the signed-in user). Create, import and rename throw <see cref="SnapshotRefusedException"/> on bad input;
 /// the archive (<c>GET /api/snapshots/{id}/archive</c>) is a zip of snapshot.json and CSV files of the series.
 /// </summary>
 public interface IIncidentSnapshots
 {
     Task<IReadOnlyList<SnapshotInfo>> ListAsync(CancellationToken ct);
 
-    Task<SnapshotInfo> CreateAsync(SnapshotRequest request, CancellationToken ct);
+    Task<SnapshotInfo> CreateAsync(SnapshotRequest request, string actor, CancellationToken ct);
 
     Task<IncidentSnapshot?> OpenAsync(long id, CancellationToken ct);
 
-    Task<SnapshotInfo?> RenameAsync(long id, string title, CancellationToken ct);
+    Task<SnapshotInfo?> RenameAsync(long id, string title, string actor, CancellationToken ct);
 
-    Task<bool> DeleteAsync(long id, CancellationToken ct);
+    Task<bool> DeleteAsync(long id, string actor, CancellationToken ct);
 
     /// <summary>Writes the snapshot's archive; false when there is no such snapshot.</summary>
     Task<bool> ExportAsync(long id, Stream destination, CancellationToken ct);
 
     /// <summary>Stores the snapshot in an archive written by <see cref="ExportAsync"/> (here or on another Fleet server) as a new snapshot.</summary>
-    Task<SnapshotInfo> ImportAsync(Stream archive, CancellationToken ct);
+    Task<SnapshotInfo> ImportAsync(Stream archive, string actor, CancellationToken ct);
 }

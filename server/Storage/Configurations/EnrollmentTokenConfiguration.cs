@@ -15,6 +15,7 @@ internal sealed class EnrollmentTokenConfiguration : IEntityTypeConfiguration<En
         b.Property(t => t.TokenHash).HasColumnName("token_hash").IsRequired();
         b.Property(t => t.CreatedAt).HasColumnName("created_at");
         b.Property(t => t.RevokedAt).HasColumnName("revoked_at");
+        b.Property(t => t.CreatedBy).HasColumnName("created_by");
         b.HasIndex(t => t.TokenHash).IsUnique().HasDatabaseName("ux_enrollment_tokens_hash");
     }
 }

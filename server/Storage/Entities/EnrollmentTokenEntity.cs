@@ -12,4 +12,7 @@ public sealed class EnrollmentTokenEntity
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>Who made it: a user's name, or "command line" for <c>tokens create</c>.</summary>
+    public string? CreatedBy { get; set; }
 }

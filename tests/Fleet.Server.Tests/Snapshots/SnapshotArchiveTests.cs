@@ -23,11 +23,11 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
     {
         var clock = new ManualClock(Now.AddDays(1));
         var store = Store(Harness, clock: clock);
-        var original = await store.CreateAsync(Request("export me"), CancellationToken.None).WaitAsync(TestTimeout);
+        var original = await store.CreateAsync(Request("export me"), "tester", CancellationToken.None).WaitAsync(TestTimeout);
 
         var archive = await ExportAsync(store, original.Id);
         clock.Now = Now.AddDays(2);
-        var imported = await store.ImportAsync(new MemoryStream(archive), CancellationToken.None).WaitAsync(TestTimeout);
+        var imported = await store.ImportAsync(new MemoryStream(archive), "tester", CancellationToken.None).WaitAsync(TestTimeout);
         var a = await store.OpenAsync(original.Id, CancellationToken.None).WaitAsync(TestTimeout);
         var b = await store.OpenAsync(imported.Id, CancellationToken.None).WaitAsync(TestTimeout);
         var rawA = (await store.DocumentAsync(original.Id, CancellationToken.None).WaitAsync(TestTimeout))!.Raw;
@@ -62,7 +62,7 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
     public async Task Archive_HoldsSnapshotJsonAndCsvOfEveryStoredSample_NamesInPlaceOfIds_FormulasNeutralised_CommasAndQuotesQuoted()
     {
         var store = Store(Harness);
-        var info = await store.CreateAsync(Request("csv"), CancellationToken.None).WaitAsync(TestTimeout);
+        var info = await store.CreateAsync(Request("csv"), "tester", CancellationToken.None).WaitAsync(TestTimeout);
         var snapshot = await store.OpenAsync(info.Id, CancellationToken.None).WaitAsync(TestTimeout);
 
         using var zip = new ZipArchive(new MemoryStream(await ExportAsync(store, info.Id)), ZipArchiveMode.Read);
@@ -113,20 +113,20 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
     [Fact]
     public async Task RenameThenDelete_ChangesTheListAndTheArchive_EachAuditedWithTheActor()
     {
-        var store = Store(Harness, actor: new NamedActor("alice"));
-        var info = await store.CreateAsync(Request("to rename"), CancellationToken.None).WaitAsync(TestTimeout);
+        var store = Store(Harness);
+        var info = await store.CreateAsync(Request("to rename"), "alice", CancellationToken.None).WaitAsync(TestTimeout);
 
-        var renamed = await store.RenameAsync(info.Id, "  renamed: <b>db</b> =1+1  ", CancellationToken.None).WaitAsync(TestTimeout);
-        var refusedEmpty = await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.RenameAsync(info.Id, " ", CancellationToken.None).WaitAsync(TestTimeout));
-        var refusedControl = await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.RenameAsync(info.Id, "a\u0007b", CancellationToken.None).WaitAsync(TestTimeout));
-        var refusedLong = await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.RenameAsync(info.Id, new string('x', SnapshotRequest.MaxTitleLength + 1), CancellationToken.None).WaitAsync(TestTimeout));
-        var unknown = await store.RenameAsync(long.MaxValue, "x", CancellationToken.None).WaitAsync(TestTimeout);
+        var renamed = await store.RenameAsync(info.Id, "  renamed: <b>db</b> =1+1  ", "alice", CancellationToken.None).WaitAsync(TestTimeout);
+        var refusedEmpty = await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.RenameAsync(info.Id, " ", "alice", CancellationToken.None).WaitAsync(TestTimeout));
+        var refusedControl = await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.RenameAsync(info.Id, "a\u0007b", "alice", CancellationToken.None).WaitAsync(TestTimeout));
+        var refusedLong = await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.RenameAsync(info.Id, new string('x', SnapshotRequest.MaxTitleLength + 1), "alice", CancellationToken.None).WaitAsync(TestTimeout));
+        var unknown = await store.RenameAsync(long.MaxValue, "x", "alice", CancellationToken.None).WaitAsync(TestTimeout);
         var listed = (await store.ListAsync(CancellationToken.None).WaitAsync(TestTimeout)).Single(s => s.Id == info.Id);
         var opened = await store.OpenAsync(info.Id, CancellationToken.None).WaitAsync(TestTimeout);
         using var zip = new ZipArchive(new MemoryStream(await ExportAsync(store, info.Id)), ZipArchiveMode.Read);
         using var manifest = JsonDocument.Parse(zip.GetEntry("snapshot.json")!.Open());
-        bool deleted = await store.DeleteAsync(info.Id, CancellationToken.None).WaitAsync(TestTimeout);
-        bool deletedAgain = await store.DeleteAsync(info.Id, CancellationToken.None).WaitAsync(TestTimeout);
+        bool deleted = await store.DeleteAsync(info.Id, "alice", CancellationToken.None).WaitAsync(TestTimeout);
+        bool deletedAgain = await store.DeleteAsync(info.Id, "alice", CancellationToken.None).WaitAsync(TestTimeout);
         var afterDelete = await store.OpenAsync(info.Id, CancellationToken.None).WaitAsync(TestTimeout);
         bool exported = await store.ExportAsync(info.Id, new MemoryStream(), CancellationToken.None).WaitAsync(TestTimeout);
         var list = await store.ListAsync(CancellationToken.None).WaitAsync(TestTimeout);
@@ -162,8 +162,8 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
         var store = Store(Harness, new SnapshotOptions { MaxRawRows = rows - 1, ServerName = ServerName });
         int before = (await store.ListAsync(CancellationToken.None).WaitAsync(TestTimeout)).Count;
 
-        var e = await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.CreateAsync(Request("too big"), CancellationToken.None).WaitAsync(TestTimeout));
-        var fits = await Store(Harness, new SnapshotOptions { MaxRawRows = rows, ServerName = ServerName }).CreateAsync(Request("just fits"), CancellationToken.None).WaitAsync(TestTimeout);
+        var e = await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.CreateAsync(Request("too big"), "tester", CancellationToken.None).WaitAsync(TestTimeout));
+        var fits = await Store(Harness, new SnapshotOptions { MaxRawRows = rows, ServerName = ServerName }).CreateAsync(Request("just fits"), "tester", CancellationToken.None).WaitAsync(TestTimeout);
 
         var error = Assert.Single(e.Errors);
         Assert.Contains($"{rows:N0} stored samples", error, StringComparison.Ordinal);
@@ -184,7 +184,7 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
     public async Task Import_OfABadArchive_IsRefusedNamingWhatIsWrong_AndStoresNothing(string @case)
     {
         var store = Store(Harness);
-        var good = await ExportAsync(store, (await store.CreateAsync(Request("source of " + @case), CancellationToken.None).WaitAsync(TestTimeout)).Id);
+        var good = await ExportAsync(store, (await store.CreateAsync(Request("source of " + @case), "tester", CancellationToken.None).WaitAsync(TestTimeout)).Id);
         var options = new SnapshotOptions { ServerName = ServerName };
         byte[] archive;
         string expected;
@@ -255,7 +255,7 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
         var strict = Store(Harness, options);
         int before = (await strict.ListAsync(CancellationToken.None).WaitAsync(TestTimeout)).Count;
 
-        var e = await Assert.ThrowsAsync<SnapshotRefusedException>(() => strict.ImportAsync(new MemoryStream(archive), CancellationToken.None).WaitAsync(TestTimeout));
+        var e = await Assert.ThrowsAsync<SnapshotRefusedException>(() => strict.ImportAsync(new MemoryStream(archive), "tester", CancellationToken.None).WaitAsync(TestTimeout));
 
         foreach (string part in expected.Split('|'))
         {
@@ -277,7 +277,7 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
     public async Task Import_KeepsHostileStringsVerbatim_AsData()
     {
         var store = Store(Harness);
-        var source = await store.CreateAsync(Request("hostile source"), CancellationToken.None).WaitAsync(TestTimeout);
+        var source = await store.CreateAsync(Request("hostile source"), "tester", CancellationToken.None).WaitAsync(TestTimeout);
         const string Title = "<script>alert('x')</script> =cmd|'/c calc'!A1 \"; DROP TABLE incident_snapshots; --";
         const string Notes = "line one\nline two\t<img src=x onerror=alert(1)> ${jndi:ldap://x} \u202Eevil \u00e9\U0001F525";
         using var zip = new ZipArchive(new MemoryStream(await ExportAsync(store, source.Id)), ZipArchiveMode.Read);
@@ -287,7 +287,7 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
         node["document"]!["snapshot"]!["info"]!["notes"] = Notes;
         node["exportedFrom"] = "https://other.example/<b>";
 
-        var imported = await store.ImportAsync(new MemoryStream(IncidentFixture.Zip(("snapshot.json", Encoding.UTF8.GetBytes(node.ToJsonString())))), CancellationToken.None).WaitAsync(TestTimeout);
+        var imported = await store.ImportAsync(new MemoryStream(IncidentFixture.Zip(("snapshot.json", Encoding.UTF8.GetBytes(node.ToJsonString())))), "tester", CancellationToken.None).WaitAsync(TestTimeout);
         var opened = await store.OpenAsync(imported.Id, CancellationToken.None).WaitAsync(TestTimeout);
 
         Assert.Equal((Title, Notes), (opened!.Info.Title, opened.Info.Notes));
@@ -311,8 +311,4 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
         return [.. text[..^2].Split("\r\n")];
     }
 
-    private sealed class NamedActor(string name) : IActorAccessor
-    {
-        public string CurrentActor() => name;
-    }
 }

@@ -23,7 +23,7 @@ public sealed class SnapshotConcurrencyTests
 
     /// <summary>The store over the held host reads; its database is never reached.</summary>
     private static PostgresIncidentSnapshots Store(NpgsqlDataSource dataSource, HeldDashboard dashboard) =>
-        new(new NoContexts(), dataSource, dashboard, new NoAlerts(), new AnonymousActor(), TimeProvider.System, Options.Create(new SnapshotOptions()));
+        new(new NoContexts(), dataSource, dashboard, new NoAlerts(), TimeProvider.System, Options.Create(new SnapshotOptions()));
 
     [Fact]
     public async Task ASecondSnapshot_WaitsUntilTheFirstIsDone_ThenIsMade()
@@ -32,9 +32,9 @@ public sealed class SnapshotConcurrencyTests
         await using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused");
         using var store = Store(dataSource, dashboard);
 
-        var first = store.CreateAsync(Request("first"), CancellationToken.None);
+        var first = store.CreateAsync(Request("first"), "tester", CancellationToken.None);
         await dashboard.FirstRead.Task.WaitAsync(Timeout);
-        var second = store.CreateAsync(Request("second"), CancellationToken.None);
+        var second = store.CreateAsync(Request("second"), "tester", CancellationToken.None);
 
         // Without the turn-taking the second request would have read its host by now (the read is its first step).
         Assert.Equal(1, dashboard.Reads);
@@ -56,16 +56,16 @@ public sealed class SnapshotConcurrencyTests
         await using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused");
         using var store = Store(dataSource, dashboard);
 
-        var first = store.CreateAsync(Request("first"), CancellationToken.None);
+        var first = store.CreateAsync(Request("first"), "tester", CancellationToken.None);
         await dashboard.FirstRead.Task.WaitAsync(Timeout);
         using var cancel = new CancellationTokenSource();
-        var waiting = store.CreateAsync(Request("gave up"), cancel.Token);
+        var waiting = store.CreateAsync(Request("gave up"), "tester", cancel.Token);
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Timeout));
 
         dashboard.Release.SetResult();
         await Assert.ThrowsAsync<SnapshotRefusedException>(() => first.WaitAsync(Timeout));
-        await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.CreateAsync(Request("next"), CancellationToken.None).WaitAsync(Timeout));
+        await Assert.ThrowsAsync<SnapshotRefusedException>(() => store.CreateAsync(Request("next"), "tester", CancellationToken.None).WaitAsync(Timeout));
         Assert.Equal(2, dashboard.Reads);
     }
 

@@ -36,7 +36,7 @@ public sealed class SnapshotOutlivesRawDataTests(StorageHarness harness) : IClas
         rowsBefore["service_samples"] = await harness.ScalarAsync<long>("SELECT count(*) FROM service_samples ss JOIN services s ON s.id = ss.service_id WHERE s.name = 'api'");
         var store = Store(harness);
 
-        var info = await store.CreateAsync(Request(), CancellationToken.None).WaitAsync(TestTimeout);
+        var info = await store.CreateAsync(Request(), "tester", CancellationToken.None).WaitAsync(TestTimeout);
         await DeleteRawDataAsync(harness);
         var opened = await store.OpenAsync(info.Id, CancellationToken.None).WaitAsync(TestTimeout);
         var document = await store.DocumentAsync(info.Id, CancellationToken.None).WaitAsync(TestTimeout);
@@ -90,9 +90,9 @@ public sealed class SnapshotOutlivesRawDataTests(StorageHarness harness) : IClas
         int before = (await store.ListAsync(CancellationToken.None).WaitAsync(TestTimeout)).Count;
 
         var e = await Assert.ThrowsAsync<Fleet.Web.Data.SnapshotRefusedException>(() =>
-            store.CreateAsync(Request() with { Hosts = ["nobody-here"], Service = null }, CancellationToken.None).WaitAsync(TestTimeout));
+            store.CreateAsync(Request() with { Hosts = ["nobody-here"], Service = null }, "tester", CancellationToken.None).WaitAsync(TestTimeout));
         var invalid = await Assert.ThrowsAsync<Fleet.Web.Data.SnapshotRefusedException>(() =>
-            store.CreateAsync(Request(title: " ") with { To = From }, CancellationToken.None).WaitAsync(TestTimeout));
+            store.CreateAsync(Request(title: " ") with { To = From }, "tester", CancellationToken.None).WaitAsync(TestTimeout));
 
         Assert.Equal(["hosts: no host named 'nobody-here' has sent a snapshot"], e.Errors);
         Assert.Equal(["title: required", "to: must be after from"], invalid.Errors);

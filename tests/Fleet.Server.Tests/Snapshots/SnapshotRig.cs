@@ -75,11 +75,11 @@ internal static class SnapshotRig
 
     public const string ServerName = "https://fleet-a.example";
 
-    public static PostgresIncidentSnapshots Store(StorageHarness harness, SnapshotOptions? options = null, IActorAccessor? actor = null, TimeProvider? clock = null)
+    public static PostgresIncidentSnapshots Store(StorageHarness harness, SnapshotOptions? options = null, TimeProvider? clock = null)
     {
         var contexts = Contexts(harness);
         return new PostgresIncidentSnapshots(contexts, harness.DataSource, new PostgresDashboardData(harness.DataSource), new PostgresAlertData(contexts),
-            actor ?? new AnonymousActor(), clock ?? harness.Clock, Options.Create(options ?? new SnapshotOptions { ServerName = ServerName }));
+            clock ?? harness.Clock, Options.Create(options ?? new SnapshotOptions { ServerName = ServerName }));
     }
 
     public static readonly string[] SeriesTables =

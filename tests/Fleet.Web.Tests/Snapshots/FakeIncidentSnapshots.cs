@@ -48,7 +48,7 @@ public sealed class FakeIncidentSnapshots : IIncidentSnapshots
         }
     }
 
-    public Task<SnapshotInfo> CreateAsync(SnapshotRequest request, CancellationToken ct)
+    public Task<SnapshotInfo> CreateAsync(SnapshotRequest request, string actor, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -73,7 +73,7 @@ public sealed class FakeIncidentSnapshots : IIncidentSnapshots
         }
     }
 
-    public Task<SnapshotInfo?> RenameAsync(long id, string title, CancellationToken ct)
+    public Task<SnapshotInfo?> RenameAsync(long id, string title, string actor, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -88,7 +88,7 @@ public sealed class FakeIncidentSnapshots : IIncidentSnapshots
         }
     }
 
-    public Task<bool> DeleteAsync(long id, CancellationToken ct)
+    public Task<bool> DeleteAsync(long id, string actor, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -100,7 +100,7 @@ public sealed class FakeIncidentSnapshots : IIncidentSnapshots
     public Task<bool> ExportAsync(long id, Stream destination, CancellationToken ct) =>
         throw new NotSupportedException("the pages link to the archive endpoint; they do not export themselves");
 
-    public async Task<SnapshotInfo> ImportAsync(Stream archive, CancellationToken ct)
+    public async Task<SnapshotInfo> ImportAsync(Stream archive, string actor, CancellationToken ct)
     {
         using var copy = new MemoryStream();
         await archive.CopyToAsync(copy, ct);
