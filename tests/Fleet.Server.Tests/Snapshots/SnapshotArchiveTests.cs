@@ -310,5 +310,4 @@ public sealed class SnapshotArchiveTests(IncidentFixture fixture) : IClassFixtur
         Assert.EndsWith("\r\n", text, StringComparison.Ordinal);
         return [.. text[..^2].Split("\r\n")];
     }
-
 }
