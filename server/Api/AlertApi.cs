@@ -20,7 +20,9 @@ public static class AlertApi
 
     public static IEndpointRouteBuilder MapAlertApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api");
+        // Reading needs a viewer; changing rules an admin (FleetPolicies); the audit log is the admin's too.
+        var api = endpoints.MapGroup("/api").RequireAuthorization(FleetPolicies.View);
+        var admin = api.MapGroup("").RequireAuthorization(FleetPolicies.Administer);
 
         api.MapGet("/alert-rules", async (IAlertRules rules, CancellationToken ct) =>
             Results.Json(await rules.ListAsync(ct), Json));
@@ -28,7 +30,7 @@ public static class AlertApi
         api.MapGet("/alert-rules/{id:long}", async (long id, IAlertRules rules, CancellationToken ct) =>
             await rules.GetAsync(id, ct) is { } rule ? Results.Json(rule, Json) : UnknownRule(id));
 
-        api.MapPost("/alert-rules", async (HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
+        admin.MapPost("/alert-rules", async (HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
         {
             var (draft, problem) = await ReadDraftAsync(request, ct);
             if (draft is null)
@@ -46,7 +48,7 @@ public static class AlertApi
             }
         });
 
-        api.MapPut("/alert-rules/{id:long}", async (long id, HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
+        admin.MapPut("/alert-rules/{id:long}", async (long id, HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
         {
             var (draft, problem) = await ReadDraftAsync(request, ct);
             if (draft is null)
@@ -63,7 +65,7 @@ public static class AlertApi
             }
         });
 
-        api.MapDelete("/alert-rules/{id:long}", async (long id, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
+        admin.MapDelete("/alert-rules/{id:long}", async (long id, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
             await rules.DeleteAsync(id, actor.CurrentActor(), ct) ? Results.NoContent() : UnknownRule(id));
 
         api.MapGet("/alerts", async (string? state, string? host, string? severity, string? from, string? to, int? limit, IAlertData alerts, TimeProvider time, CancellationToken ct) =>
@@ -106,7 +108,7 @@ public static class AlertApi
             return Results.Json(await alerts.HistoryAsync(new AlertHistoryQuery(fromAt, toAt, host, sev, limit ?? 200), ct), Json);
         });
 
-        api.MapGet("/audit", async (int? limit, IAlertRules rules, CancellationToken ct) =>
+        admin.MapGet("/audit", async (int? limit, IAlertRules rules, CancellationToken ct) =>
             limit is < 1 or > 1000
                 ? BadRequest(new Dictionary<string, string[]> { ["limit"] = ["between 1 and 1000"] }, "Bad audit query")
                 : Results.Json(await rules.AuditAsync(limit ?? 200, ct), Json));

@@ -58,7 +58,8 @@ public static class IngestServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGrpcService<AgentIngestService>();
+        // No sign-in here: agents prove themselves with their enrollment token in Hello.
+        endpoints.MapGrpcService<AgentIngestService>().AllowAnonymous();
         return endpoints;
     }
 }
