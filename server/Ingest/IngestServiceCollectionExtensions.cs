@@ -58,7 +58,8 @@ public static class IngestServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGrpcService<AgentIngestService>();
+        // Agents authenticate with their enrollment token in the service itself, not with a user's sign-in.
+        endpoints.MapGrpcService<AgentIngestService>().AllowAnonymous();
         return endpoints;
     }
 }
