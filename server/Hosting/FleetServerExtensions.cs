@@ -1,3 +1,4 @@
+using Fleet.Server.Access;
 using Fleet.Server.Alerts;
 using Fleet.Server.Api;
 using Fleet.Server.Compare;
@@ -29,6 +30,7 @@ public static partial class FleetServerExtensions
         // Migrations run when the host is starting: after the local database started, before storage's services.
         services.AddHostedService<DatabaseMigrationService>();
         services.AddStorage(configuration);
+        services.AddAccess(configuration);
         services.AddIngest(configuration);
         services.AddFleetApi();
         services.AddLive();
@@ -53,9 +55,12 @@ public static partial class FleetServerExtensions
     public static WebApplication MapFleetServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Security headers, authentication, authorization and sign-in rate limits, before UseAntiforgery (MapFleetUi).
+        app.UseAccess();
         // Liveness: the process serves requests. Readiness: the database answers too.
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).AllowAnonymous();
+        app.MapAccess();
         app.MapFleetApi();
         app.MapProjectionApi();
         app.MapAlertApi();
