@@ -69,6 +69,17 @@ public sealed class RoleMatrixTests(RoleMatrixServer server, ITestOutputHelper o
         ["POST /api/enrollment-tokens"] = FleetRoles.Admin,
         ["DELETE /api/enrollment-tokens/{id:long}"] = FleetRoles.Admin,
         ["GET /api/agents"] = FleetRoles.Viewer,
+        // Users (admins) and one's own API tokens (anyone signed in: every role is at least a viewer)
+        ["GET /api/users"] = FleetRoles.Admin,
+        ["POST /api/users"] = FleetRoles.Admin,
+        ["PUT /api/users/{id}/role"] = FleetRoles.Admin,
+        ["PUT /api/users/{id}/password"] = FleetRoles.Admin,
+        ["PUT /api/users/{id}/disabled"] = FleetRoles.Admin,
+        ["DELETE /api/users/{id}"] = FleetRoles.Admin,
+        ["GET /api/me"] = FleetRoles.Viewer,
+        ["GET /api/me/tokens"] = FleetRoles.Viewer,
+        ["POST /api/me/tokens"] = FleetRoles.Viewer,
+        ["DELETE /api/me/tokens/{id:long}"] = FleetRoles.Viewer,
         // Health
         ["GET /healthz"] = null,
         ["GET /healthz/ready"] = null,
@@ -308,7 +319,7 @@ public sealed class RoleMatrixServer : IAsyncLifetime, IDisposable
     /// <summary>Every HTTP route the server maps (method and pattern), from its endpoint data sources.</summary>
     public IReadOnlyList<Route> Routes() =>
         [.. Endpoints()
-            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => new Route(m, "/" + e.RoutePattern.RawText!.TrimStart('/'))))
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => new Route(m, PatternOf(e))))
             .Distinct()
             .OrderBy(r => r.Pattern, StringComparer.Ordinal)];
 
@@ -316,9 +327,12 @@ public sealed class RoleMatrixServer : IAsyncLifetime, IDisposable
     public IReadOnlyList<string> Pages() =>
         [.. Endpoints()
             .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>() is not null)
-            .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/'))
+            .Select(PatternOf)
             .Distinct()
             .OrderBy(p => p, StringComparer.Ordinal)];
+
+    /// <summary>"/api/snapshots" for a group's "" route too (its raw text ends in a slash).</summary>
+    private static string PatternOf(RouteEndpoint endpoint) => "/" + endpoint.RoutePattern.RawText!.Trim('/');
 
     private IEnumerable<RouteEndpoint> Endpoints() =>
         Factory.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>();
