@@ -1,6 +1,7 @@
 using Fleet.Web.Compare;
 using Fleet.Web.Components.Pages;
 using Fleet.Web.Data;
+using Fleet.Web.Tests.Fakes;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
 using static Fleet.Web.Tests.Compare.CompareSamples;
@@ -16,6 +17,7 @@ public sealed class DriftPageTests
         var ctx = new BunitContext();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddFleetWeb();
+        ctx.SignInAs(FleetRoles.Viewer);
         ctx.Services.AddSingleton<IDriftData>(drift);
         return ctx;
     }

@@ -6,7 +6,7 @@ using MudBlazor;
 namespace Fleet.Web.Tests.Fakes;
 
 /// <summary>
-/// A bUnit context for the alert pages: fake rules, channels and alerts, a named actor, and MudBlazor's popover and
+/// A bUnit context for the alert pages: fake rules, channels and alerts, a named actor signed in as an admin, and MudBlazor's popover and
 /// dialog providers rendered first (dialogs and select lists render inside them, as in the layout).
 /// </summary>
 public sealed class AlertsContext : IAsyncDisposable
@@ -19,6 +19,7 @@ public sealed class AlertsContext : IAsyncDisposable
         Ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         Ctx.Services.AddSingleton<IActorAccessor>(new NamedActor(ActorName));
         Ctx.Services.AddFleetWeb();
+        Ctx.SignInAs(FleetRoles.Admin, ActorName);
         Ctx.Services.AddSingleton<IAlertRules>(Rules);
         Ctx.Services.AddSingleton<INotificationChannels>(Channels);
         Ctx.Services.AddSingleton<IAlertData>(Alerts);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Web.Tests.Fakes;
 
-/// <summary>A bUnit context with the UI's services and fake data ports (dashboard, live feed, projections, alerts, snapshots).</summary>
+/// <summary>A bUnit context with the UI's services, fake data ports (dashboard, live feed, projections, alerts, snapshots) and an admin signed in.</summary>
 public static class DashboardContext
 {
     public static BunitContext Create(FakeDashboardData data, FakeLiveFeed feed, FakeProjectionData? projections = null, FakeAlertData? alerts = null, FakeIncidentSnapshots? snapshots = null)
@@ -13,6 +13,8 @@ public static class DashboardContext
         var ctx = new BunitContext();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddFleetWeb();
+        // The pages are for signed-in users; an admin sees every button (tests of hiding sign in with another role).
+        ctx.SignInAs(FleetRoles.Admin, "alice");
         ctx.Services.AddSingleton<IDashboardData>(data);
         ctx.Services.AddSingleton<ILiveFeed>(feed);
         ctx.Services.AddSingleton<IProjectionData>(projections ?? new FakeProjectionData());
