@@ -2,6 +2,7 @@ using Fleet.Server.Alerts;
 using Fleet.Server.Api;
 using Fleet.Server.Compare;
 using Fleet.Server.Dashboard;
+using Fleet.Server.Enrollment;
 using Fleet.Server.Ingest;
 using Fleet.Server.LocalAgent;
 using Fleet.Server.Live;
@@ -30,6 +31,7 @@ public static partial class FleetServerExtensions
         services.AddHostedService<DatabaseMigrationService>();
         services.AddStorage(configuration);
         services.AddIngest(configuration);
+        services.AddEnrollment(configuration);
         services.AddFleetApi();
         services.AddLive();
         services.AddDashboard();
@@ -60,6 +62,7 @@ public static partial class FleetServerExtensions
         app.MapProjectionApi();
         app.MapAlertApi();
         app.MapIngest();
+        app.MapEnrollmentApi();
         app.MapLive();
         app.MapNotificationApi();
         app.MapCompareApi();
