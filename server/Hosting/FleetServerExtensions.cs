@@ -3,6 +3,7 @@ using Fleet.Server.Alerts;
 using Fleet.Server.Api;
 using Fleet.Server.Compare;
 using Fleet.Server.Dashboard;
+using Fleet.Server.Enrollment;
 using Fleet.Server.Ingest;
 using Fleet.Server.LocalAgent;
 using Fleet.Server.Live;
@@ -32,6 +33,7 @@ public static partial class FleetServerExtensions
         services.AddStorage(configuration);
         services.AddAccess(configuration);
         services.AddIngest(configuration);
+        services.AddEnrollment(configuration);
         services.AddFleetApi();
         services.AddLive();
         services.AddDashboard();
@@ -65,6 +67,7 @@ public static partial class FleetServerExtensions
         app.MapProjectionApi();
         app.MapAlertApi();
         app.MapIngest();
+        app.MapEnrollmentApi();
         app.MapLive();
         app.MapNotificationApi();
         app.MapCompareApi();
