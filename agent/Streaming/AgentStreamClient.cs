@@ -25,6 +25,7 @@ internal sealed class AgentStreamClient
     private readonly ILogger _logger;
     private readonly ReconnectBackoff _backoff;
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+    private readonly ServerCertificatePin? _pin;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TaskCompletionSource _hostKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
@@ -51,6 +52,15 @@ internal sealed class AgentStreamClient
         if (options.MaxInFlight < 1)
         {
             throw new ArgumentException("MaxInFlight must be at least 1", nameof(options));
+        }
+        if (IngestChannel.ValidateTrust(options.ServerAddress, options.CaFile, options.ServerFingerprint, options.HttpHandler is not null,
+                nameof(options.ServerFingerprint), nameof(options.CaFile)) is { } trust)
+        {
+            throw new ArgumentException(trust, nameof(options));
+        }
+        if (options.ServerFingerprint is { } fingerprint)
+        {
+            _pin = new ServerCertificatePin(ServerFingerprint.TryParse(fingerprint, out _)!);
         }
         if (options.CaFile is { } caFile && options.HttpHandler is null)
         {
@@ -116,7 +126,7 @@ internal sealed class AgentStreamClient
         {
             return;
         }
-        using var channel = IngestChannel.Create(_options);
+        using var channel = IngestChannel.Create(_options, _pin);
         var client = new AgentIngest.AgentIngestClient(channel);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -159,7 +169,12 @@ internal sealed class AgentStreamClient
                 _connected = false;
             }
             var delay = NextDelay(welcomed, started);
-            if (_backoff.Failures <= 1 || welcomed)
+            if (_pin?.TakeRefused() is { } refused)
+            {
+                // Not an outage: the wrong server, or a renewed certificate. Said every time, at error level.
+                _logger.ServerCertificateRefused(refused, _pin.Expected, _options.ServerAddress, delay.TotalSeconds, _spool.Count);
+            }
+            else if (_backoff.Failures <= 1 || welcomed)
             {
                 _logger.StreamDown(_options.ServerAddress, failure, delay.TotalSeconds, _spool.Count);
             }
