@@ -141,6 +141,25 @@ public sealed class TlsEndpointTests : IDisposable
     }
 
     [Fact]
+    public async Task LocalAgent_OverTheServersSelfSignedTls_PinsItAndStreams()
+    {
+        using var factory = new FleetServerFactory(new Dictionary<string, string?>
+        {
+            ["Fleet:Grpc:Url"] = "https://127.0.0.1:0",
+            ["Fleet:Tls:Directory"] = Path.Combine(_folder, "tls"),
+            ["Fleet:LocalAgent:Enabled"] = "true",
+            ["Fleet:LocalAgent:StateDirectory"] = Path.Combine(_folder, "agent"),
+            ["Fleet:AgentConfig:Interval"] = "00:00:01",
+            ["Fleet:Ingest:MaxMessageSize"] = (16 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        factory.Start();
+
+        await factory.Store.WaitForStoredAsync(1, Timeout);
+
+        Assert.Equal(Dns.GetHostName(), factory.Store.Stored[0].Snapshot.Host.Hostname);
+    }
+
+    [Fact]
     public void ExpiredConfiguredCertificate_RefusesToStartNamingTheKey()
     {
         using var key = RSA.Create(2048);
