@@ -25,7 +25,7 @@ internal sealed class AgentStreamClient
     private readonly ILogger _logger;
     private readonly ReconnectBackoff _backoff;
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
-    private readonly ServerCertificatePin? _pin;
+    private readonly ServerCertificateCheck _certificates;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TaskCompletionSource _hostKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
@@ -58,10 +58,7 @@ internal sealed class AgentStreamClient
         {
             throw new ArgumentException(trust, nameof(options));
         }
-        if (options.ServerFingerprint is { } fingerprint)
-        {
-            _pin = new ServerCertificatePin(ServerFingerprint.TryParse(fingerprint, out _)!);
-        }
+        _certificates = new ServerCertificateCheck(options.ServerFingerprint is { } fingerprint ? ServerFingerprint.TryParse(fingerprint, out _) : null);
         if (options.CaFile is { } caFile && options.HttpHandler is null)
         {
             // A bad CA bundle is a configuration error: say so at start, not on the first connection.
@@ -126,7 +123,7 @@ internal sealed class AgentStreamClient
         {
             return;
         }
-        using var channel = IngestChannel.Create(_options, _pin);
+        using var channel = IngestChannel.Create(_options, _certificates);
         var client = new AgentIngest.AgentIngestClient(channel);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -169,10 +166,17 @@ internal sealed class AgentStreamClient
                 _connected = false;
             }
             var delay = NextDelay(welcomed, started);
-            if (_pin?.TakeRefused() is { } refused)
+            if (_certificates.TakeRefused() is { } refused)
             {
-                // Not an outage: the wrong server, or a renewed certificate. Said every time, at error level.
-                _logger.ServerCertificateRefused(refused, _pin.Expected, _options.ServerAddress, delay.TotalSeconds, _spool.Count);
+                // Not an outage: the wrong server, a renewed certificate, or a trust not set up. Said every time, at error level.
+                if (_certificates.Pinned is { } pinned)
+                {
+                    _logger.ServerCertificateRefused(refused.Fingerprint, pinned, _options.ServerAddress, delay.TotalSeconds, _spool.Count);
+                }
+                else
+                {
+                    _logger.ServerCertificateUntrusted(_options.ServerAddress, refused.Fingerprint, refused.Errors, delay.TotalSeconds, _spool.Count);
+                }
             }
             else if (_backoff.Failures <= 1 || welcomed)
             {

@@ -71,7 +71,7 @@ internal static class IngestChannel
         return null;
     }
 
-    public static GrpcChannel Create(StreamClientOptions options, ServerCertificatePin? pin = null)
+    public static GrpcChannel Create(StreamClientOptions options, ServerCertificateCheck? check = null)
     {
         string? problem = Validate(options.ServerAddress, options.AllowPlaintext);
         if (problem is not null)
@@ -98,22 +98,18 @@ internal static class IngestChannel
                 EnableMultipleHttp2Connections = false,
                 ConnectTimeout = ConnectTimeout,
             };
-            if (pin is not null)
+            // Chain and name errors do not matter with a pin (a self-signed certificate has both); the
+            // fingerprint does, always. A refused handshake ends the connection before any request.
+            var ssl = new SslClientAuthenticationOptions();
+            if (check is not null)
             {
-                // Chain and name errors do not matter with a pin (a self-signed certificate has both); the
-                // fingerprint does, always. A refused handshake ends the connection before any request.
-                sockets.SslOptions = new SslClientAuthenticationOptions
-                {
-                    RemoteCertificateValidationCallback = (_, presented, _, _) => pin.Check(presented),
-                };
+                ssl.RemoteCertificateValidationCallback = (_, presented, _, errors) => check.Check(presented, errors);
             }
-            else if (options.CaFile is { } caFile)
+            if (options.CaFile is { } caFile)
             {
-                sockets.SslOptions = new SslClientAuthenticationOptions
-                {
-                    CertificateChainPolicy = TrustingCaBundle(caFile),
-                };
+                ssl.CertificateChainPolicy = TrustingCaBundle(caFile);
             }
+            sockets.SslOptions = ssl;
             handler = sockets;
             ownsHandler = true;
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -65,42 +66,49 @@ public static class ServerFingerprint
 }
 
 /// <summary>
-/// The pinned server certificate: the leaf the server presents must have this SHA-256, whatever its chain or
-/// names (that is the point of pinning a self-signed certificate); any other certificate refuses the TLS
-/// handshake, so nothing (not the enrollment token in Hello) is sent to that server. The last refused
-/// certificate is kept for the stream client to report.
+/// How the agent checks the server's certificate on each TLS handshake, and what it refused last (for the stream
+/// client to say). With a pin, the leaf the server presents must have that SHA-256, whatever its chain or names
+/// (that is the point of pinning a self-signed certificate); any other refuses the handshake, so nothing (not
+/// the enrollment token in Hello) is sent to that server. Without one, the platform's verdict stands (system
+/// roots, or the CA bundle's chain policy) and a refusal is only noted.
 /// </summary>
-internal sealed class ServerCertificatePin
+internal sealed class ServerCertificateCheck
 {
-    private readonly byte[] _expected;
-    private string? _refused;
+    private readonly byte[]? _pin;
+    private Refusal? _refused;
 
-    public ServerCertificatePin(byte[] expected)
+    public ServerCertificateCheck(byte[]? pin)
     {
-        _expected = expected;
-        Expected = ServerFingerprint.Format(expected);
+        _pin = pin;
+        Pinned = pin is null ? null : ServerFingerprint.Format(pin);
     }
 
-    /// <summary>"AB:CD:..."</summary>
-    public string Expected { get; }
+    /// <summary>"AB:CD:...", or null without a pin.</summary>
+    public string? Pinned { get; }
 
-    /// <summary>A RemoteCertificateValidationCallback: true only for the pinned certificate.</summary>
-    public bool Check(X509Certificate? presented)
+    /// <summary>A RemoteCertificateValidationCallback.</summary>
+    public bool Check(X509Certificate? presented, SslPolicyErrors errors)
     {
-        if (presented is null)
+        string fingerprint = presented is null ? "(none)" : ServerFingerprint.Format(ServerFingerprint.Of(presented));
+        if (_pin is not null)
         {
-            Volatile.Write(ref _refused, "(none)");
+            if (presented is not null && CryptographicOperations.FixedTimeEquals(ServerFingerprint.Of(presented), _pin))
+            {
+                return true;
+            }
+            Volatile.Write(ref _refused, new Refusal(fingerprint, SslPolicyErrors.None));
             return false;
         }
-        byte[] actual = ServerFingerprint.Of(presented);
-        if (CryptographicOperations.FixedTimeEquals(actual, _expected))
+        if (errors == SslPolicyErrors.None)
         {
             return true;
         }
-        Volatile.Write(ref _refused, ServerFingerprint.Format(actual));
+        Volatile.Write(ref _refused, new Refusal(fingerprint, errors));
         return false;
     }
 
-    /// <summary>The fingerprint of the certificate refused since the last call, or null.</summary>
-    public string? TakeRefused() => Interlocked.Exchange(ref _refused, null);
+    /// <summary>The certificate refused since the last call (fingerprint, and without a pin the platform's errors), or null.</summary>
+    public Refusal? TakeRefused() => Interlocked.Exchange(ref _refused, null);
+
+    internal sealed record Refusal(string Fingerprint, SslPolicyErrors Errors);
 }

@@ -102,7 +102,7 @@ public sealed partial class FleetEndpoints(ILogger<FleetEndpoints> logger, TimeP
         foreach (var group in served)
         {
             var certificate = group.Key;
-            string endpoints = string.Join(" and ", group.Select(e => e.Name));
+            string endpoints = "the " + string.Join(" and ", group.Select(e => e.Name)) + (group.Count() > 1 ? " endpoints serve" : " endpoint serves");
             var notAfter = certificate.Leaf.NotAfter.ToUniversalTime();
             LogServing(logger, endpoints, certificate.Source, certificate.Fingerprint, notAfter);
         }
@@ -143,7 +143,7 @@ public sealed partial class FleetEndpoints(ILogger<FleetEndpoints> logger, TimeP
         return new Uri($"{(configured.Https ? "https" : "http")}://{HostText(address)}:{bound.Port}");
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "TLS: the {Endpoints} endpoint(s) serve {Source}, SHA-256 {Fingerprint}, valid until {NotAfter:u}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "TLS: {Endpoints} {Source}, SHA-256 {Fingerprint}, valid until {NotAfter:u}")]
     private static partial void LogServing(ILogger logger, string endpoints, string source, string fingerprint, DateTime notAfter);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "TLS: agents trust this server with: fleet-agent run --server {Server} --server-fingerprint {Fingerprint} ... (or --ca-file with a copy of {PemPath})")]

@@ -284,7 +284,7 @@ public sealed class AgentStreamClientTests : IDisposable
     }
 
     [Fact]
-    public async Task Tls_WithoutTrustingTheServersCa_NeverDeliversButKeepsTrying()
+    public async Task Tls_WithoutTrustingTheServersCa_NeverDeliversButKeepsTrying_SayingHowToTrustIt()
     {
         using var ca = CreateCa();
         using var leaf = CreateServerCertificate(ca);
@@ -297,13 +297,17 @@ public sealed class AgentStreamClientTests : IDisposable
             Interlocked.Increment(ref attempts);
             return Task.Delay(TimeSpan.FromMilliseconds(20), ct);
         });
-        var (_, running) = Start(spool, options);
+        var logger = new ListLogger();
+        var (_, running) = Start(spool, options, logger);
 
         await Eventually.WaitUntil(() => Volatile.Read(ref attempts) >= 3, "three attempts failed");
         await StopAsync(running);
 
         Assert.Empty(server.State.Hellos);
         Assert.Equal(1, spool.Count);
+        string presented = ServerFingerprint.Format(ServerFingerprint.Of(leaf));
+        Assert.True(logger.Contains(LogLevel.Error, $"(SHA-256 {presented}) is not trusted (RemoteCertificateChainErrors)"), string.Join("\n", logger.Entries.Select(e => e.Message)));
+        Assert.True(logger.Contains(LogLevel.Error, "--ca-file"));
     }
 
     [Fact]
