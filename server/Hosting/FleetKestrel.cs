@@ -11,9 +11,9 @@ namespace Fleet.Server.Hosting;
 /// <summary>
 /// The two Kestrel endpoints from <see cref="FleetEndpointOptions"/>: HTTP/1.1 for the pages and the API
 /// (with TLS, ALPN http/1.1), HTTP/2 only for gRPC (h2c needs an endpoint that speaks HTTP/2 alone; with TLS,
-/// ALPN picks h2). An https endpoint serves <c>Fleet:Grpc:Certificate</c> (gRPC only), else
-/// <c>Fleet:Tls:Certificate</c>, else the self-signed certificate of <c>Fleet:Tls:Directory</c>, made on first
-/// run. Once the server listens, <see cref="GrpcAddress"/> and <see cref="HttpAddress"/> tell the bound
+/// ALPN picks h2). An https endpoint serves <c>Fleet:Tls:Certificate</c> (<c>Fleet:Grpc:Certificate</c>
+/// overrides it for gRPC, and serves HTTP too when it is the only one configured), else the self-signed
+/// certificate of <c>Fleet:Tls:Directory</c>, made on first run. Once the server listens, <see cref="GrpcAddress"/> and <see cref="HttpAddress"/> tell the bound
 /// addresses (with the real port when 0 was configured).
 /// </summary>
 public sealed partial class FleetEndpoints(ILogger<FleetEndpoints> logger, TimeProvider time)
@@ -43,14 +43,21 @@ public sealed partial class FleetEndpoints(ILogger<FleetEndpoints> logger, TimeP
         var httpEndpoint = _httpEndpoint;
         var grpcEndpoint = _grpcEndpoint;
 
-        ServedCertificate? shared = null;
-        ServedCertificate Shared() => shared ??= options.Tls.Certificate.IsSet
-            ? Configured(options.Tls.Certificate, FleetEndpointOptionsValidator.TlsCertificateKey)
-            : SelfSigned(options.Tls);
-        HttpCertificate = httpEndpoint.Https ? Shared() : null;
-        GrpcCertificate = grpcEndpoint.Https
-            ? (options.Grpc.Certificate.IsSet ? Configured(options.Grpc.Certificate, FleetEndpointOptionsValidator.GrpcCertificateKey) : Shared())
-            : null;
+        // Each certificate loaded (or made) once, and only when an https endpoint serves it. The HTTP endpoint
+        // serves Fleet:Tls's, else the gRPC one's (a deployment configured before Fleet:Tls existed), else
+        // the self-signed one; the gRPC endpoint its own, else Fleet:Tls's, else the self-signed one.
+        ServedCertificate? tls = null, grpcOwn = null, selfSigned = null;
+        ServedCertificate Tls() => tls ??= Configured(options.Tls.Certificate, FleetEndpointOptionsValidator.TlsCertificateKey);
+        ServedCertificate GrpcOwn() => grpcOwn ??= Configured(options.Grpc.Certificate, FleetEndpointOptionsValidator.GrpcCertificateKey);
+        ServedCertificate SelfSignedOne() => selfSigned ??= SelfSigned(options.Tls);
+        HttpCertificate = !httpEndpoint.Https ? null
+            : options.Tls.Certificate.IsSet ? Tls()
+            : options.Grpc.Certificate.IsSet && grpcEndpoint.Https ? GrpcOwn()
+            : SelfSignedOne();
+        GrpcCertificate = !grpcEndpoint.Https ? null
+            : options.Grpc.Certificate.IsSet ? GrpcOwn()
+            : options.Tls.Certificate.IsSet ? Tls()
+            : SelfSignedOne();
         var httpCertificate = HttpCertificate;
         var grpcCertificate = GrpcCertificate;
 

@@ -79,7 +79,7 @@ public sealed partial class SelfSignedCertificate
             catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
             {
                 throw new InvalidOperationException(
-                    $"Fleet:Tls:Directory: cannot read the self-signed certificate {CertificatePath} with its key {KeyPath}: {e.Message}. "
+                    $"Fleet:Tls:Directory: cannot read the self-signed certificate {CertificatePath} with its key {KeyPath}: {e.Message.TrimEnd('.')}. "
                     + "Fix their permissions, or move both files away to have a new certificate made (agents pinning the old one must then be updated)", e);
             }
             string? reason = RenewalReason(existing, now);
@@ -171,7 +171,7 @@ public sealed partial class SelfSignedCertificate
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidOperationException(
-                $"Fleet:Tls:Directory: cannot keep the self-signed certificate in '{_directory}': {e.Message}. "
+                $"Fleet:Tls:Directory: cannot keep the self-signed certificate in '{_directory}': {e.Message.TrimEnd('.')}. "
                 + "Set Fleet:Tls:Directory to a folder this user may write, or configure a certificate with Fleet:Tls:Certificate:Path", e);
         }
         // Read back what was written: what the next start will serve is what this one serves.

@@ -141,6 +141,38 @@ public sealed class TlsEndpointTests : IDisposable
     }
 
     [Fact]
+    public void GrpcCertificateAlone_IsAlsoServedByAnHttpsHttpEndpoint_AndTlsCertificateOverridesItThere()
+    {
+        using var grpcCertificate = MakeCertificate("127.0.0.1");
+        using var tlsCertificate = MakeCertificate("127.0.0.1");
+        string grpcPfx = Path.Combine(_folder, "grpc.pfx");
+        string tlsPfx = Path.Combine(_folder, "tls.pfx");
+        File.WriteAllBytes(grpcPfx, grpcCertificate.Export(X509ContentType.Pfx));
+        File.WriteAllBytes(tlsPfx, tlsCertificate.Export(X509ContentType.Pfx));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Fleet:Http:Url"] = "https://127.0.0.1:0",
+            ["Fleet:Grpc:Url"] = "https://127.0.0.1:0",
+            ["Fleet:Grpc:Certificate:Path"] = grpcPfx,
+            ["Fleet:Tls:Directory"] = Path.Combine(_folder, "tls"),
+        };
+        using var grpcOnly = new FleetServerFactory(settings);
+        grpcOnly.Start();
+        var onlyGrpc = grpcOnly.Services.GetRequiredService<FleetEndpoints>();
+
+        settings["Fleet:Tls:Certificate:Path"] = tlsPfx;
+        using var both = new FleetServerFactory(settings);
+        both.Start();
+        var bothEndpoints = both.Services.GetRequiredService<FleetEndpoints>();
+
+        Assert.Equal(Fingerprint(grpcCertificate), onlyGrpc.HttpCertificate!.Fingerprint);
+        Assert.Equal(Fingerprint(grpcCertificate), onlyGrpc.GrpcCertificate!.Fingerprint);
+        Assert.Equal(Fingerprint(tlsCertificate), bothEndpoints.HttpCertificate!.Fingerprint);
+        Assert.Equal(Fingerprint(grpcCertificate), bothEndpoints.GrpcCertificate!.Fingerprint);
+        Assert.False(Directory.Exists(Path.Combine(_folder, "tls")), "no self-signed certificate is made when one is configured");
+    }
+
+    [Fact]
     public async Task LocalAgent_OverTheServersSelfSignedTls_PinsItAndStreams()
     {
         using var factory = new FleetServerFactory(new Dictionary<string, string?>
