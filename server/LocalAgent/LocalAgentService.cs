@@ -1,4 +1,3 @@
-using System.Net.Security;
 using Fleet.Agent.Streaming;
 using Fleet.Server.Hosting;
 using Fleet.Server.Ingest;
@@ -16,7 +15,6 @@ internal sealed partial class LocalAgentService(
     FleetEndpoints endpoints,
     IHostApplicationLifetime lifetime,
     IOptions<LocalAgentOptions> options,
-    IOptions<FleetEndpointOptions> endpointOptions,
     IOptions<AgentConfigOptions> agentConfig,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -44,7 +42,6 @@ internal sealed partial class LocalAgentService(
         await store.AddTokenAsync(TokenName, hash, stoppingToken).ConfigureAwait(false);
 
         string stateDirectory = options.Value.StateDirectory is { Length: > 0 } configured ? configured : DefaultStateDirectory(services);
-        using var handler = address.Scheme == Uri.UriSchemeHttps ? TrustingOwnCertificate(endpointOptions.Value.Grpc.Certificate) : null;
         var runner = new AgentRunner(
             new AgentRunnerOptions
             {
@@ -56,7 +53,8 @@ internal sealed partial class LocalAgentService(
                 ProcRoot = options.Value.ProcRoot,
                 // The server itself allowed its plaintext endpoint (loopback, or Fleet:Ingest:AllowPlaintext).
                 AllowPlaintext = true,
-                HttpHandler = handler,
+                // With TLS, exactly the server's own certificate (self-signed or not) is trusted.
+                ServerFingerprint = endpoints.GrpcCertificate?.Fingerprint,
             },
             loggers.CreateLogger<AgentRunner>());
         LogStarting(_logger, address, stateDirectory);
@@ -96,22 +94,6 @@ internal sealed partial class LocalAgentService(
         {
             return false;
         }
-    }
-
-    /// <summary>With TLS on the gRPC endpoint, the local agent trusts exactly the server's own certificate.</summary>
-    private static SocketsHttpHandler TrustingOwnCertificate(CertificateOptions certificate)
-    {
-        using var own = FleetEndpoints.LoadCertificate(certificate);
-        string thumbprint = own.Thumbprint;
-        return new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = true,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, presented, _, _) =>
-                    presented is not null && string.Equals(presented.GetCertHashString(), thumbprint, StringComparison.OrdinalIgnoreCase),
-            },
-        };
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Local agent streaming this machine to {Address} (state in {StateDirectory})")]
