@@ -206,6 +206,26 @@ public sealed class AlertSilenceTests
         Assert.Equal([DeliveryStatus.Suppressed], (await rig.DeliveriesAsync()).Select(d => d.Status));
     }
 
+    [Fact]
+    public async Task Pruning_KeepsTheSuppressedFiringOfAnAlertStillOpen_UntilItResolves()
+    {
+        await using var rig = await SilenceRig.StartAsync();
+        var rule = await rig.RuleAndChannelAsync();
+        await rig.SilenceAsync(ruleId: rule.Id, duration: TimeSpan.FromDays(7));
+        await rig.EvaluateAsync("web-1", ("api", 900));
+        await rig.EvaluateAsync("web-2", ("api", 900));
+        rig.Clock.Advance(TimeSpan.FromMinutes(1));
+        await rig.EvaluateAsync("web-2", ("api", 100));
+        rig.Clock.Advance(TimeSpan.FromDays(31));
+
+        int removed = await rig.Dispatcher.PruneAsync(CancellationToken.None).WaitAsync(Timeout);
+
+        // web-2's firing and resolve are gone; web-1 still fires under the silence, so its suppressed firing stays.
+        Assert.Equal(2, removed);
+        var kept = Assert.Single(await rig.DeliveriesAsync());
+        Assert.Equal(("web-1 / api", "firing", DeliveryStatus.Suppressed), (kept.Subject, kept.Event, kept.Status));
+    }
+
     [Theory]
     [InlineData(null, null, null, null, 60, "deploy", "matchers")]
     [InlineData(null, "*", "**", null, 60, "deploy", "matchers")]

@@ -46,6 +46,8 @@ internal sealed class SilenceRig : IAsyncDisposable
 
     public AlertEvaluator Evaluator => _services.GetRequiredService<AlertEvaluator>();
 
+    public NotificationDispatcher Dispatcher => _services.GetRequiredService<NotificationDispatcher>();
+
     public IDbContextFactory<FleetDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<FleetDbContext>>();
 
     public static async Task<SilenceRig> StartAsync()
