@@ -1,7 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using Fleet.Server.Enrollment;
 using Fleet.Server.Ingest;
+using Fleet.Server.Storage;
 using Fleet.Web.Data;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Server.Tests.Enrollment;
 
@@ -126,5 +130,32 @@ public sealed class EnrollmentAdminTests(EnrollmentServerFixture fixture) : ICla
 
         Assert.Equal(2, tokens.Single(t => t.Id == a.Id).Agents);
         Assert.Equal(1, tokens.Single(t => t.Id == b.Id).Agents);
+    }
+
+    [Fact]
+    public async Task AProcessWithoutIngest_LikeTheCommandLine_MakesAndRevokesTokensWithTheSameRulesAndAudit()
+    {
+        // Storage and enrollment only, on the server's database: no stream registry in this process.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Fleet"] = Server.Database.ConnectionString })
+            .Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddFleetStorage(configuration);
+        services.AddEnrollment(configuration);
+        await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        var admin = provider.GetRequiredService<IEnrollmentAdmin>();
+        string name = EnrollmentServer.UniqueName("cli");
+
+        var made = await admin.CreateTokenAsync(name, "command line", CancellationToken.None).WaitAsync(Timeout);
+        await Assert.ThrowsAsync<AccessInvalidException>(() => admin.CreateTokenAsync(name, "command line", CancellationToken.None).WaitAsync(Timeout));
+        Assert.True(await admin.RevokeTokenAsync(made.Id, "command line", CancellationToken.None).WaitAsync(Timeout));
+
+        Assert.Equal([("command line", "created"), ("command line", "revoked")], (await Server.TokenAuditAsync()).Where(a => a.Name == name).Select(a => (a.Actor, a.Action)));
+        // An agent streaming to the server is connected there, not in this process, which has no streams.
+        var other = await admin.CreateTokenAsync(EnrollmentServer.UniqueName("cli-agent"), "command line", CancellationToken.None).WaitAsync(Timeout);
+        using var agent = await RawAgent.ConnectAsync(Server.Grpc, other.Secret, EnrollmentServer.UniqueName("cli-listed"));
+        Assert.True(Assert.Single(await Server.Admin.ListAgentsAsync(CancellationToken.None).WaitAsync(Timeout), a => a.AgentId == agent.AgentId).Connected);
+        Assert.False(Assert.Single(await admin.ListAgentsAsync(CancellationToken.None).WaitAsync(Timeout), a => a.AgentId == agent.AgentId).Connected);
+        await agent.CloseAsync().WaitAsync(Timeout);
     }
 }
