@@ -1,6 +1,7 @@
 using Fleet.Agent.Streaming;
 using Fleet.Server.Hosting;
 using Fleet.Server.Ingest;
+using Fleet.Web.Data;
 using Microsoft.Extensions.Options;
 
 namespace Fleet.Server.LocalAgent;
@@ -8,7 +9,7 @@ namespace Fleet.Server.LocalAgent;
 /// <summary>
 /// Runs a Fleet agent inside the server, streaming this machine to the server's own gRPC endpoint over loopback
 /// through the same client code a separate agent uses. It enrolls itself with a fresh token named
-/// "local-agent", kept in memory only.
+/// "local-agent", kept in memory only, and revokes the ones of earlier runs.
 /// </summary>
 internal sealed partial class LocalAgentService(
     IServiceProvider services,
@@ -33,13 +34,12 @@ internal sealed partial class LocalAgentService(
             LogNoAddress(_logger);
             return;
         }
-        if (services.GetService<IIngestStore>() is not { } store)
+        if (services.GetService<IEnrollmentAdmin>() is not { } enrollment)
         {
             LogNoStorage(_logger);
             return;
         }
-        var (token, hash) = EnrollmentTokens.Create();
-        await store.AddTokenAsync(TokenName, hash, stoppingToken).ConfigureAwait(false);
+        string token = await EnrollAsync(enrollment, stoppingToken).ConfigureAwait(false);
 
         string stateDirectory = options.Value.StateDirectory is { Length: > 0 } configured ? configured : DefaultStateDirectory(services);
         var runner = new AgentRunner(
@@ -68,6 +68,25 @@ internal sealed partial class LocalAgentService(
             LogFailed(_logger, ex, stateDirectory);
         }
     }
+
+    /// <summary>
+    /// A fresh token for this run, after revoking the ones earlier runs made (kept in memory only, they cannot be used
+    /// again): one live "local-agent" token in the enrollment list, not one per start.
+    /// </summary>
+    private static async Task<string> EnrollAsync(IEnrollmentAdmin enrollment, CancellationToken ct)
+    {
+        foreach (var earlier in await enrollment.ListTokensAsync(ct).ConfigureAwait(false))
+        {
+            if (earlier.Name == TokenName && earlier.RevokedAt is null)
+            {
+                await enrollment.RevokeTokenAsync(earlier.Id, Actor, ct).ConfigureAwait(false);
+            }
+        }
+        return (await enrollment.CreateTokenAsync(TokenName, Actor, ct).ConfigureAwait(false)).Secret;
+    }
+
+    /// <summary>Who the audit log names for the local agent's tokens.</summary>
+    public const string Actor = "one-command mode";
 
     /// <summary>"agent" beside the local database's folder (/var/lib/fleet/agent as root), else under Fleet's data root.</summary>
     internal static string DefaultStateDirectory(IServiceProvider services)
@@ -105,7 +124,7 @@ internal sealed partial class LocalAgentService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Local agent not started: the gRPC endpoint's address is not known")]
     private static partial void LogNoAddress(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Local agent not started: no storage is registered (IIngestStore)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Local agent not started: no enrollment store is registered (IEnrollmentAdmin)")]
     private static partial void LogNoStorage(ILogger logger);
 }
 
