@@ -1,0 +1,92 @@
+using Fleet.Web.Data;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.StaticAssets;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fleet.Server.Tests.Access;
+
+/// <summary>
+/// Every endpoint of the real app names who may call it: a Fleet policy (or "signed in"), or it is in the explicit
+/// anonymous list below. A route someone forgets to annotate, or opens by accident, fails here with its name.
+/// </summary>
+public sealed class EndpointAuthorizationTests(AccessServer server) : IClassFixture<AccessServer>
+{
+    /// <summary>Routes anyone may call (besides static assets and the gRPC ingest, recognised by their metadata).</summary>
+    private static readonly HashSet<string> Anonymous = new(StringComparer.Ordinal)
+    {
+        "/healthz",
+        "/healthz/ready",
+        "/account/signin",
+        "/account/signout",
+        "/account/setup",
+        "/account/oidc",
+        "/account/oidc/complete",
+        "/account/antiforgery",
+        AccountRoutes.SignInPage,
+        AccountRoutes.AccessDeniedPage,
+        AccountRoutes.SetupPage + "/{token}",
+    };
+
+    /// <summary>Blazor's own circuit endpoints: no metadata of their own, so the fallback (View) guards them.</summary>
+    private static readonly string[] FallbackPrefixes = ["/_blazor"];
+
+    private static readonly HashSet<string?> KnownPolicies = [null, "", FleetPolicies.View, FleetPolicies.Operate, FleetPolicies.Administer];
+
+    [Fact]
+    public void EveryEndpoint_NamesAPolicy_OrIsListedAsAnonymous()
+    {
+        var endpoints = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        var problems = new List<string>();
+
+        foreach (var endpoint in endpoints)
+        {
+            string route = "/" + (endpoint.RoutePattern.RawText ?? "").TrimStart('/');
+            string methods = string.Join(",", endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"]);
+            bool staticAsset = endpoint.Metadata.GetMetadata<StaticAssetDescriptor>() is not null;
+            bool grpc = endpoint.Metadata.GetMetadata<GrpcMethodMetadata>() is not null;
+            var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToList();
+            if (endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            {
+                if (!(staticAsset || grpc || Anonymous.Contains(route)))
+                {
+                    problems.Add($"{methods} {route}: anonymous but not in the anonymous list");
+                }
+            }
+            else if (policies.Count == 0)
+            {
+                if (!FallbackPrefixes.Any(p => route.StartsWith(p, StringComparison.Ordinal)))
+                {
+                    problems.Add($"{methods} {route}: no authorization metadata (add RequireAuthorization(FleetPolicies...) or [Authorize(Policy = ...)])");
+                }
+            }
+            else if (policies.FirstOrDefault(p => !KnownPolicies.Contains(p)) is { } unknown)
+            {
+                problems.Add($"{methods} {route}: unknown policy '{unknown}'");
+            }
+        }
+
+        Assert.True(endpoints.Count > 10, $"only {endpoints.Count} endpoints found");
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Fact]
+    public void AccessRoutes_NeedTheRightPolicy()
+    {
+        var endpoints = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+
+        string? PolicyOf(string route) => endpoints
+            .Where(e => "/" + e.RoutePattern.RawText?.TrimStart('/') == route)
+            .SelectMany(e => e.Metadata.GetOrderedMetadata<IAuthorizeData>())
+            .Select(a => a.Policy ?? "signed in")
+            .Distinct()
+            .Single();
+
+        Assert.Equal(FleetPolicies.Administer, PolicyOf("/api/users"));
+        Assert.Equal(FleetPolicies.Administer, PolicyOf("/api/users/{id}/role"));
+        Assert.Equal("signed in", PolicyOf("/api/me/tokens"));
+        Assert.Equal("signed in", PolicyOf("/api/me"));
+    }
+}
