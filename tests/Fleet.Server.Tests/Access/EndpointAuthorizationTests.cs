@@ -30,15 +30,26 @@ public sealed class EndpointAuthorizationTests(AccessServer server) : IClassFixt
         AccountRoutes.SetupPage + "/{token}",
     };
 
-    /// <summary>Blazor's own circuit endpoints: no metadata of their own, so the fallback (View) guards them.</summary>
-    private static readonly string[] FallbackPrefixes = ["/_blazor"];
+    /// <summary>
+    /// Blazor's own endpoints (the circuit's hub, the redirect of enhanced navigation) and the development-time file
+    /// fallback of static assets: no metadata of their own, so the fallback policy (View) guards them.
+    /// </summary>
+    private static readonly string[] FallbackPrefixes = ["/_blazor", "/_framework/opaque-redirect", "/{**path:file}"];
+
+    /// <summary>The app's endpoints, once routing has run (a request builds the routing table).</summary>
+    private async Task<List<RouteEndpoint>> EndpointsAsync()
+    {
+        using var client = server.NewClient();
+        using var response = await AccessServer.GetAsync(client, "/healthz");
+        return [.. server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()];
+    }
 
     private static readonly HashSet<string?> KnownPolicies = [null, "", FleetPolicies.View, FleetPolicies.Operate, FleetPolicies.Administer];
 
     [Fact]
-    public void EveryEndpoint_NamesAPolicy_OrIsListedAsAnonymous()
+    public async Task EveryEndpoint_NamesAPolicy_OrIsListedAsAnonymous()
     {
-        var endpoints = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        var endpoints = await EndpointsAsync();
         var problems = new List<string>();
 
         foreach (var endpoint in endpoints)
@@ -46,7 +57,8 @@ public sealed class EndpointAuthorizationTests(AccessServer server) : IClassFixt
             string route = "/" + (endpoint.RoutePattern.RawText ?? "").TrimStart('/');
             string methods = string.Join(",", endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"]);
             bool staticAsset = endpoint.Metadata.GetMetadata<StaticAssetDescriptor>() is not null;
-            bool grpc = endpoint.Metadata.GetMetadata<GrpcMethodMetadata>() is not null;
+            // Every gRPC route (the ingest service and gRPC's "unimplemented" answers) authenticates by enrollment token.
+            bool grpc = endpoint.Metadata.GetMetadata<GrpcMethodMetadata>() is not null || route.Contains(":grpcunimplemented}", StringComparison.Ordinal);
             var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToList();
             if (endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
             {
@@ -59,7 +71,7 @@ public sealed class EndpointAuthorizationTests(AccessServer server) : IClassFixt
             {
                 if (!FallbackPrefixes.Any(p => route.StartsWith(p, StringComparison.Ordinal)))
                 {
-                    problems.Add($"{methods} {route}: no authorization metadata (add RequireAuthorization(FleetPolicies...) or [Authorize(Policy = ...)])");
+                    problems.Add($"{methods} {route}: no authorization metadata (add RequireAuthorization(FleetPolicies...) or [Authorize(Policy = ...)]) [{endpoint.DisplayName}]");
                 }
             }
             else if (policies.FirstOrDefault(p => !KnownPolicies.Contains(p)) is { } unknown)
@@ -73,12 +85,12 @@ public sealed class EndpointAuthorizationTests(AccessServer server) : IClassFixt
     }
 
     [Fact]
-    public void AccessRoutes_NeedTheRightPolicy()
+    public async Task AccessRoutes_NeedTheRightPolicy()
     {
-        var endpoints = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        var endpoints = await EndpointsAsync();
 
         string? PolicyOf(string route) => endpoints
-            .Where(e => "/" + e.RoutePattern.RawText?.TrimStart('/') == route)
+            .Where(e => "/" + (e.RoutePattern.RawText ?? "").Trim('/') == route)
             .SelectMany(e => e.Metadata.GetOrderedMetadata<IAuthorizeData>())
             .Select(a => a.Policy ?? "signed in")
             .Distinct()

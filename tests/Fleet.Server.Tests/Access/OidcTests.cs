@@ -30,6 +30,11 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     public const string ClientId = "fleet";
     public const string ClientSecret = "test-secret";
 
+    private static readonly string[] ResponseTypes = ["code"];
+    private static readonly string[] SubjectTypes = ["public"];
+    private static readonly string[] SigningAlgorithms = ["RS256"];
+    private static readonly string[] ChallengeMethods = ["S256"];
+
     private readonly RSA _rsa = RSA.Create(2048);
     private readonly ConcurrentDictionary<string, (string Challenge, string Nonce, string RedirectUri)> _codes = new();
     private WebApplication? _app;
@@ -53,10 +58,10 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             ["authorization_endpoint"] = IssuerText + "/authorize",
             ["token_endpoint"] = IssuerText + "/token",
             ["jwks_uri"] = IssuerText + "/jwks",
-            ["response_types_supported"] = new[] { "code" },
-            ["subject_types_supported"] = new[] { "public" },
-            ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-            ["code_challenge_methods_supported"] = new[] { "S256" },
+            ["response_types_supported"] = ResponseTypes,
+            ["subject_types_supported"] = SubjectTypes,
+            ["id_token_signing_alg_values_supported"] = SigningAlgorithms,
+            ["code_challenge_methods_supported"] = ChallengeMethods,
         }));
         _app.MapGet("/jwks", () =>
         {

@@ -168,6 +168,12 @@ public sealed class SignInTests(SignInServer server) : IClassFixture<SignInServe
         Assert.Equal("/signin?returnUrl=%2Falerts", page.Headers.Location?.PathAndQuery());
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/account/antiforgery")).StatusCode);
+        foreach (string asset in new[] { "/_framework/blazor.web.js", "/_content/MudBlazor/MudBlazor.min.css", "/_content/MudBlazor/MudBlazor.min.js" })
+        {
+            using var file = await GetAsync(client, asset);
+            Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+            Assert.True((await file.Content.ReadAsByteArrayAsync().WaitAsync(Deadline)).Length > 1000, $"{asset} is empty");
+        }
     }
 
     [Fact]
