@@ -199,6 +199,25 @@ public sealed class OidcTests(OidcServer server) : IClassFixture<OidcServer>
     }
 
     [Fact]
+    public async Task RefusedCodeExchange_GoesBackToSignInWithAnError_AndIsAudited()
+    {
+        using var client = server.NewClient();
+        using var provider = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = Deadline };
+        using var challenge = await GetAsync(client, $"{AccountRoutes.ExternalSignIn}?returnUrl=%2F");
+        using var authorize = await provider.GetAsync(challenge.Headers.Location).WaitAsync(Deadline);
+        // The provider will not know this code: the exchange fails.
+        var callback = new Uri(System.Text.RegularExpressions.Regex.Replace(authorize.Headers.Location!.ToString(), "code=[^&]+", "code=forged"));
+
+        using var response = await client.GetAsync(callback).WaitAsync(Deadline);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/signin?error=", response.Headers.Location?.PathAndQuery(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(client, "/api/me")).StatusCode);
+        await using var db = server.Db();
+        Assert.True(await db.AuditLog.AnyAsync(a => a.Action == "sign-in-failed" && a.EntityName == "(Test IdP)").WaitAsync(Deadline));
+    }
+
+    [Fact]
     public void SignInChoices_NameTheProvider()
     {
         Assert.Equal("Test IdP", server.Services.GetRequiredService<ISignInChoices>().Current.ExternalProviderName);
