@@ -280,6 +280,7 @@ public sealed class OidcRoleMappingTests
         {
             SignInPermitsPerMinute = 0,
             LockoutFailures = 0,
+            KeysDirectory = "relative/keys",
             Oidc = new OidcOptions { Authority = "http://login.example.com", DefaultRole = "root", RoleClaim = "" },
         };
 
@@ -287,7 +288,7 @@ public sealed class OidcRoleMappingTests
 
         Assert.True(result.Failed);
         string all = string.Join("\n", result.Failures!);
-        foreach (string key in new[] { "Fleet:Auth:SignInPermitsPerMinute", "Fleet:Auth:LockoutFailures", "Fleet:Auth:Oidc:Authority", "Fleet:Auth:Oidc:ClientId", "Fleet:Auth:Oidc:DefaultRole", "Fleet:Auth:Oidc:RoleClaim" })
+        foreach (string key in new[] { "Fleet:Auth:SignInPermitsPerMinute", "Fleet:Auth:LockoutFailures", "Fleet:Auth:KeysDirectory", "Fleet:Auth:Oidc:Authority", "Fleet:Auth:Oidc:ClientId", "Fleet:Auth:Oidc:DefaultRole", "Fleet:Auth:Oidc:RoleClaim" })
         {
             Assert.Contains(key, all, StringComparison.Ordinal);
         }
