@@ -15,7 +15,7 @@ namespace Fleet.Server.Tests.Access;
 public sealed class EndpointAuthorizationTests(AccessServer server) : IClassFixture<AccessServer>
 {
     /// <summary>Routes anyone may call (besides static assets and the gRPC ingest, recognised by their metadata).</summary>
-    private static readonly HashSet<string> Anonymous = new(StringComparer.Ordinal)
+    private static readonly HashSet<string> Anonymous = new(StringComparer.OrdinalIgnoreCase)
     {
         "/healthz",
         "/healthz/ready",
