@@ -15,9 +15,13 @@ internal sealed class AccessAudit(IDbContextFactory<FleetDbContext> dbFactory, T
     }
 
     /// <summary>A refused sign-in: the attempted name, why, from where; never the password.</summary>
-    public async Task SignInFailedAsync(string attemptedName, string reason, string? clientAddress, CancellationToken ct)
+    public Task SignInFailedAsync(string attemptedName, string reason, string? clientAddress, CancellationToken ct) =>
+        SignInFailedAsync(attemptedName, "password", reason, clientAddress, ct);
+
+    /// <param name="method">"password", "setup" or "oidc".</param>
+    public async Task SignInFailedAsync(string attemptedName, string method, string reason, string? clientAddress, CancellationToken ct)
     {
-        await WriteAsync($"anonymous from {clientAddress ?? "unknown address"}", "sign-in-failed", null, Clip(attemptedName), new SessionEvent("password", reason, clientAddress), ct).ConfigureAwait(false);
+        await WriteAsync($"anonymous from {clientAddress ?? "unknown address"}", "sign-in-failed", null, Clip(attemptedName), new SessionEvent(method, reason, clientAddress), ct).ConfigureAwait(false);
     }
 
     public async Task SignedOutAsync(string userName, string? userId, string? clientAddress, CancellationToken ct)

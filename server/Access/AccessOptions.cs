@@ -26,6 +26,12 @@ public sealed class AccessOptions
     /// <summary>Minimum password length (no composition rules: NIST SP 800-63B).</summary>
     public int MinPasswordLength { get; set; } = 12;
 
+    /// <summary>
+    /// Where the keys that protect session cookies and antiforgery tokens are kept, so sessions survive a restart and
+    /// servers behind one address share them (a persistent volume). Empty: ASP.NET Core's default location.
+    /// </summary>
+    public string? KeysDirectory { get; set; }
+
     /// <summary>OpenID Connect sign-in; off while <see cref="OidcOptions.Authority"/> is empty.</summary>
     public OidcOptions Oidc { get; set; } = new();
 
@@ -99,6 +105,10 @@ internal sealed class ValidateAccessOptions : IValidateOptions<AccessOptions>
         if (options.MinPasswordLength is < 8 or > 128)
         {
             errors.Add($"{S}:MinPasswordLength: between 8 and 128 (got {options.MinPasswordLength})");
+        }
+        if (!string.IsNullOrWhiteSpace(options.KeysDirectory) && !Path.IsPathFullyQualified(options.KeysDirectory))
+        {
+            errors.Add($"{S}:KeysDirectory: an absolute directory path (got '{options.KeysDirectory}')");
         }
         ValidateOidc(options.Oidc, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
@@ -105,6 +106,11 @@ public static class AccessServiceCollectionExtensions
             o.HeaderName = AntiforgeryHeader;
         });
         OidcSignIn.Add(authentication, services, configuration);
+        var dataProtection = services.AddDataProtection().SetApplicationName("fleet");
+        if (configuration[$"{AccessOptions.Section}:KeysDirectory"] is { Length: > 0 } keys && Path.IsPathFullyQualified(keys))
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keys));
+        }
 
         var view = RolePolicy(FleetRoles.Viewer);
         services.AddAuthorizationBuilder()

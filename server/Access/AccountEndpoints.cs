@@ -128,7 +128,7 @@ internal static partial class AccountEndpoints
         {
             if (!setup.Matches(token))
             {
-                await audit.SignInFailedAsync(form["userName"].ToString(), "setup link invalid or used", ClientAddress(http), ct).ConfigureAwait(false);
+                await audit.SignInFailedAsync(form["userName"].ToString(), "setup", "setup link invalid or used", ClientAddress(http), ct).ConfigureAwait(false);
                 return Refused(page, "invalid", null);
             }
             if (await db.Users.AnyAsync(ct).ConfigureAwait(false))

@@ -105,8 +105,9 @@ internal sealed partial class FirstAdminAnnouncer(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Start-up goes on without the link (the database may come later): the command line still makes users.
             LogCheckFailed(logger, ex.Message);
         }
     }

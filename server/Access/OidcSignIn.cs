@@ -64,13 +64,15 @@ internal static partial class OidcSignIn
             cookie.SameSite = SameSiteMode.Lax;
             cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         }
-        o.Events.OnRemoteFailure = context =>
+        o.Events.OnRemoteFailure = async context =>
         {
-            var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OidcSignIn));
-            LogRemoteFailure(logger, context.Failure?.Message ?? "unknown");
+            var services = context.HttpContext.RequestServices;
+            string reason = context.Failure?.Message ?? "unknown";
+            LogRemoteFailure(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OidcSignIn)), reason);
+            await services.GetRequiredService<AccessAudit>().SignInFailedAsync(
+                $"({oidc.DisplayName})", Scheme, $"{oidc.DisplayName}: {(reason.Length > 300 ? reason[..300] : reason)}", AccountEndpoints.ClientAddress(context.HttpContext), CancellationToken.None).ConfigureAwait(false);
             context.Response.Redirect($"{AccountRoutes.SignInPage}?{AccountRoutes.ErrorQuery}={Uri.EscapeDataString($"Sign-in with {oidc.DisplayName} failed")}");
             context.HandleResponse();
-            return Task.CompletedTask;
         };
     }
 
@@ -169,12 +171,12 @@ internal static partial class OidcSignIn
         }
         if (!await signIn.CanSignInAsync(user).ConfigureAwait(false))
         {
-            await audit.SignInFailedAsync(user.UserName ?? subject, "disabled", AccountEndpoints.ClientAddress(http), ct).ConfigureAwait(false);
+            await audit.SignInFailedAsync(user.UserName ?? subject, Scheme, "disabled", AccountEndpoints.ClientAddress(http), ct).ConfigureAwait(false);
             return AccountEndpoints.Refused(AccountRoutes.SignInPage, "disabled", local);
         }
         if (await users.IsLockedOutAsync(user).ConfigureAwait(false))
         {
-            await audit.SignInFailedAsync(user.UserName ?? subject, "locked out", AccountEndpoints.ClientAddress(http), ct).ConfigureAwait(false);
+            await audit.SignInFailedAsync(user.UserName ?? subject, Scheme, "locked out", AccountEndpoints.ClientAddress(http), ct).ConfigureAwait(false);
             return AccountEndpoints.Refused(AccountRoutes.SignInPage, "locked", local);
         }
         await signIn.SignInAsync(user, isPersistent: false, authenticationMethod: Scheme).ConfigureAwait(false);

@@ -1,12 +1,18 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using Fleet.Server.Access;
 using Fleet.Server.Hosting;
 using Fleet.Server.Ingest;
+using Fleet.Server.Storage;
+using Fleet.Server.Storage.Entities;
+using Fleet.Web.Data;
+using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Server.Cli;
 
 /// <summary>
 /// The server's commands, run instead of the web server and parsed before any host is built:
-/// <c>tokens create NAME</c> and <c>tokens list</c>. They use the configured database, or the local one of the
+/// <c>tokens create NAME</c>, <c>tokens list</c>, <c>users create NAME --role ROLE</c> and <c>users list</c>. They use the configured database, or the local one of the
 /// one-command mode (started for the command and stopped after it), migrated first.
 /// </summary>
 public static class ServerCommandLine
@@ -18,6 +24,10 @@ public static class ServerCommandLine
           Fleet.Server                        run the server (API, pages, agent ingest)
           Fleet.Server tokens create NAME     make an enrollment token for agents; shown once
           Fleet.Server tokens list            list enrollment tokens (names and dates, never the tokens)
+          Fleet.Server users create NAME --role admin|operator|viewer [--password-stdin]
+                                              make a user; without --password-stdin a strong password is
+                                              generated and printed once
+          Fleet.Server users list             list users with their roles
           Fleet.Server help                   this text
 
         Configuration options may follow a command, as for the server:
@@ -27,15 +37,28 @@ public static class ServerCommandLine
 
     /// <summary>Whether the arguments name a command (otherwise they configure the web server).</summary>
     public static bool IsCommand(IReadOnlyList<string> args) =>
-        args.Count > 0 && args[0] is "tokens" or "help" or "--help" or "-h";
+        args.Count > 0 && args[0] is "tokens" or "users" or "help" or "--help" or "-h";
+
+    /// <summary>The actor the audit log names for what the command line does.</summary>
+    public const string Actor = "command line";
+
+    private enum Command
+    {
+        CreateToken,
+        ListTokens,
+        CreateUser,
+        ListUsers,
+    }
 
     /// <summary>Runs the command; returns the process exit code (0 done, 1 failed, 2 usage).</summary>
     /// <param name="configure">Tests: replaces services (a fake store) before the host is built.</param>
+    /// <param name="input">Where --password-stdin reads the password (default: the console's standard input).</param>
     public static async Task<int> RunAsync(
         IReadOnlyList<string> args,
         TextWriter output,
         TextWriter error,
         Action<IHostApplicationBuilder>? configure = null,
+        TextReader? input = null,
         CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -47,12 +70,16 @@ public static class ServerCommandLine
             return 0;
         }
         string? name = null;
+        string? role = null;
+        bool passwordFromInput = false;
         int consumed;
+        Command command;
         switch (args)
         {
             case ["tokens", "create", var n, ..] when !n.StartsWith('-'):
                 name = n;
                 consumed = 3;
+                command = Command.CreateToken;
                 if (name.Length is 0 or > MaxTokenNameLength || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
                 {
                     await error.WriteLineAsync($"tokens create: the name must be 1 to {MaxTokenNameLength} letters, digits, '-', '_' or '.'");
@@ -61,6 +88,39 @@ public static class ServerCommandLine
                 break;
             case ["tokens", "list", ..]:
                 consumed = 2;
+                command = Command.ListTokens;
+                break;
+            case ["users", "create", var n, ..] when !n.StartsWith('-'):
+                name = n;
+                command = Command.CreateUser;
+                consumed = 3;
+                // Its own options come first: --role ROLE (required) and --password-stdin, then configuration options.
+                while (consumed < args.Count)
+                {
+                    if (args[consumed] == "--role" && consumed + 1 < args.Count)
+                    {
+                        role = args[consumed + 1];
+                        consumed += 2;
+                    }
+                    else if (args[consumed] == "--password-stdin")
+                    {
+                        passwordFromInput = true;
+                        consumed++;
+                    }
+                    else
+                    {
+                        break;
+                    }
+                }
+                if (!FleetRoles.IsKnown(role))
+                {
+                    await error.WriteLineAsync($"users create: --role must be one of {string.Join(", ", FleetRoles.All)}{(role is null ? "" : $" (got '{role}')")}");
+                    return 2;
+                }
+                break;
+            case ["users", "list", ..]:
+                consumed = 2;
+                command = Command.ListUsers;
                 break;
             default:
                 await error.WriteLineAsync($"unknown command '{string.Join(' ', args.Take(3))}'");
@@ -73,6 +133,10 @@ public static class ServerCommandLine
         builder.Logging.AddFilter((category, level) => level >= LogLevel.Warning);
         builder.AddLocalDatabase(hosted: false);
         builder.Services.AddStorage(builder.Configuration);
+        if (command is Command.CreateUser or Command.ListUsers)
+        {
+            builder.Services.AddAccessCore(builder.Configuration);
+        }
         configure?.Invoke(builder);
         using var host = builder.Build();
 
@@ -87,9 +151,13 @@ public static class ServerCommandLine
             {
                 await migrate(ct);
             }
-            return name is not null
-                ? await CreateTokenAsync(host.Services, name, output, error, ct)
-                : await ListTokensAsync(host.Services, output, error, ct);
+            return command switch
+            {
+                Command.CreateToken => await CreateTokenAsync(host.Services, name!, output, error, ct),
+                Command.ListTokens => await ListTokensAsync(host.Services, output, error, ct),
+                Command.CreateUser => await CreateUserAsync(host.Services, name!, role!, passwordFromInput ? input ?? Console.In : null, output, error, ct),
+                _ => await ListUsersAsync(host.Services, output, ct),
+            };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -114,11 +182,84 @@ public static class ServerCommandLine
         }
         var (token, hash) = EnrollmentTokens.Create();
         var made = await store.AddTokenAsync(name, hash, ct);
+        if (store is PostgresIngestStore && services.GetService<IDbContextFactory<FleetDbContext>>() is { } contexts)
+        {
+            await RecordCreatorAsync(contexts, made, services.GetService<TimeProvider>() ?? TimeProvider.System, ct);
+        }
         await output.WriteLineAsync($"Enrollment token '{made.Name}' created (id {made.Id.ToString(CultureInfo.InvariantCulture)}):");
         await output.WriteLineAsync();
         await output.WriteLineAsync($"    {token}");
         await output.WriteLineAsync();
         await output.WriteLineAsync("It will not be shown again: the server keeps only its SHA-256. Agents use it with: fleet-agent run --server URL --token-file FILE (or --token).");
+        return 0;
+    }
+
+    /// <summary>The token was made by the command line: its creator and the audit log say so.</summary>
+    private static async Task RecordCreatorAsync(IDbContextFactory<FleetDbContext> contexts, EnrollmentToken made, TimeProvider clock, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await db.EnrollmentTokens.Where(t => t.Id == made.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.CreatedBy, Actor), ct);
+        db.AuditLog.Add(AuditEntryEntity.Change(clock.GetUtcNow(), Actor, "created", "enrollment-token",
+            made.Id.ToString(CultureInfo.InvariantCulture), made.Name, null, new { made.Id, made.Name, made.CreatedAt, CreatedBy = Actor }));
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static async Task<int> CreateUserAsync(IServiceProvider services, string name, string role, TextReader? input, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        string password;
+        if (input is not null)
+        {
+            password = (await input.ReadLineAsync(ct))?.TrimEnd('\r') ?? "";
+            if (password.Length == 0)
+            {
+                await error.WriteLineAsync("users create: --password-stdin read no password (one line on standard input)");
+                return 2;
+            }
+        }
+        else
+        {
+            password = GeneratePassword();
+        }
+        try
+        {
+            var user = await services.GetRequiredService<IUserAdmin>().CreateAsync(name, password, role, Actor, ct);
+            await output.WriteLineAsync($"User '{user.UserName}' created with the role {user.Role}.");
+            if (input is null)
+            {
+                await output.WriteLineAsync();
+                await output.WriteLineAsync($"    {password}");
+                await output.WriteLineAsync();
+                await output.WriteLineAsync("This generated password will not be shown again: hand it over safely; an admin can set another.");
+            }
+            return 0;
+        }
+        catch (AccessInvalidException e)
+        {
+            await error.WriteLineAsync($"users create: {e.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>20 random characters from 56 unambiguous letters and digits (over 110 bits).</summary>
+    internal static string GeneratePassword() =>
+        RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
+
+    private static async Task<int> ListUsersAsync(IServiceProvider services, TextWriter output, CancellationToken ct)
+    {
+        var users = await services.GetRequiredService<IUserAdmin>().ListAsync(ct);
+        if (users.Count == 0)
+        {
+            await output.WriteLineAsync("No users. Make the first administrator with: users create NAME --role admin");
+            return 0;
+        }
+        int width = Math.Max(4, users.Max(u => u.UserName.Length));
+        await output.WriteLineAsync($"{"NAME".PadRight(width)}  {"ROLE",-8}  {"SOURCE",-12}  {"LAST SIGN-IN (UTC)",-20}  STATUS");
+        foreach (var u in users)
+        {
+            string status = u.Disabled ? "disabled" : u.LockedOut ? "locked out" : "active";
+            string lastSignIn = u.LastSignInAt is { } at ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "never";
+            await output.WriteLineAsync($"{u.UserName.PadRight(width)}  {u.Role,-8}  {u.Source,-12}  {lastSignIn,-20}  {status}");
+        }
         return 0;
     }
 

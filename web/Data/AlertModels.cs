@@ -497,6 +497,10 @@ public interface IActorAccessor
     string CurrentActor();
 }
 
+/// <summary>
+/// The actor of a host without sign-in (component tests, stores used alone). The server replaces it with its
+/// signed-in actor (Fleet.Server.Access), which names the user of the circuit or request, and the API token used.
+/// </summary>
 public sealed class AnonymousActor : IActorAccessor
 {
     public const string Name = "anonymous (no sign-in yet)";

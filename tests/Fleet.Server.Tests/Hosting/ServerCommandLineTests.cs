@@ -2,6 +2,7 @@ using Fleet.Server.Cli;
 using Fleet.Server.Hosting;
 using Fleet.Server.Ingest;
 using Fleet.Server.Tests.Ingest;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -92,5 +93,99 @@ public sealed class ServerCommandLineTests
 
         Assert.Equal(0, exit);
         Assert.Contains("tokens create NAME", output, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The user commands against a real PostgreSQL database (migrated by the command itself).</summary>
+public sealed class UserCommandLineTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private Infrastructure.TestDatabase? _database;
+
+    public async Task InitializeAsync() => _database = await Infrastructure.PostgresServer.CreateDatabaseAsync("cli").WaitAsync(Timeout);
+
+    public async Task DisposeAsync()
+    {
+        if (_database is not null)
+        {
+            await _database.DisposeAsync().AsTask().WaitAsync(Timeout);
+        }
+    }
+
+    private async Task<(int Exit, string Output, string Error)> RunAsync(string? input, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var reader = new StringReader(input ?? "");
+        int exit = await ServerCommandLine.RunAsync([.. args, $"--ConnectionStrings:Fleet={_database!.ConnectionString}"], output, error, input: reader).WaitAsync(Timeout);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private Fleet.Server.Storage.FleetDbContext Db() => new(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Fleet.Server.Storage.FleetDbContext>()
+        .UseNpgsql(_database!.ConnectionString).Options);
+
+    [Fact]
+    public async Task UsersCreate_WithPasswordFromStdin_MakesAnAdminWhoseHashMatches_AndListShowsIt()
+    {
+        var (exit, output, error) = await RunAsync("a long enough passphrase\n", "users", "create", "root", "--role", "admin", "--password-stdin");
+
+        Assert.True(exit == 0, error);
+        Assert.DoesNotContain("a long enough passphrase", output, StringComparison.Ordinal);
+        await using (var db = Db())
+        {
+            var user = await db.Users.SingleAsync(u => u.UserName == "root").WaitAsync(Timeout);
+            var verdict = new Microsoft.AspNetCore.Identity.PasswordHasher<Fleet.Server.Storage.Entities.FleetUserEntity>().VerifyHashedPassword(user, user.PasswordHash!, "a long enough passphrase");
+            Assert.NotEqual(Microsoft.AspNetCore.Identity.PasswordVerificationResult.Failed, verdict);
+            Assert.Equal(["admin"], await db.UserRoles.Where(r => r.UserId == user.Id).Select(r => r.RoleId).ToListAsync().WaitAsync(Timeout));
+            Assert.Equal("command line", (await db.AuditLog.SingleAsync(a => a.Entity == "user").WaitAsync(Timeout)).Actor);
+        }
+        var (listExit, list, _) = await RunAsync(null, "users", "list");
+        Assert.Equal(0, listExit);
+        Assert.Contains("root", list, StringComparison.Ordinal);
+        Assert.Contains("admin", list, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UsersCreate_WithoutPassword_PrintsAGeneratedOneOnce_ThatSignsIn()
+    {
+        var (exit, output, error) = await RunAsync(null, "users", "create", "ops", "--role", "operator");
+
+        Assert.True(exit == 0, error);
+        string password = output.Split('\n').Select(l => l.Trim()).Single(l => l.Length == 20 && !l.Contains(' ', StringComparison.Ordinal));
+        await using var db = Db();
+        var user = await db.Users.SingleAsync(u => u.UserName == "ops").WaitAsync(Timeout);
+        Assert.NotEqual(Microsoft.AspNetCore.Identity.PasswordVerificationResult.Failed,
+            new Microsoft.AspNetCore.Identity.PasswordHasher<Fleet.Server.Storage.Entities.FleetUserEntity>().VerifyHashedPassword(user, user.PasswordHash!, password));
+    }
+
+    [Theory]
+    [InlineData("users", "create", "x")]
+    [InlineData("users", "create", "x", "--role", "root")]
+    public async Task UsersCreate_WithoutAKnownRole_ExitsWith2(params string[] args)
+    {
+        var (exit, _, error) = await RunAsync(null, args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--role", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UsersCreate_AShortPassword_IsRefusedWithTheReason()
+    {
+        var (exit, _, error) = await RunAsync("short\n", "users", "create", "weak", "--role", "viewer", "--password-stdin");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("password", error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task TokensCreate_RecordsTheCommandLineAsCreator()
+    {
+        var (exit, _, error) = await RunAsync(null, "tokens", "create", "racks");
+
+        Assert.True(exit == 0, error);
+        await using var db = Db();
+        Assert.Equal("command line", (await db.EnrollmentTokens.SingleAsync(t => t.Name == "racks").WaitAsync(Timeout)).CreatedBy);
+        Assert.True(await db.AuditLog.AnyAsync(a => a.Entity == "enrollment-token" && a.Actor == "command line").WaitAsync(Timeout));
     }
 }
