@@ -3,6 +3,7 @@ using Fleet.Server.Hosting;
 using Fleet.Server.Ingest;
 using Fleet.Server.Tests.Api;
 using Fleet.Server.Tests.Infrastructure;
+using Fleet.Web.Data;
 using Fleet.Server.Tests.Ingest;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -83,6 +84,8 @@ internal sealed class FleetServerFactory : WebApplicationFactory<Program>
             services.RemoveAll<IEnrollmentTokenCatalog>();
             services.AddSingleton<IIngestStore>(Store);
             services.AddSingleton<IEnrollmentTokenCatalog>(Store);
+            services.RemoveAll<IEnrollmentAdmin>();
+            services.AddSingleton<IEnrollmentAdmin>(new FakeEnrollmentAdmin(Store));
             services.AddSingleton<IFleetQueries>(Queries);
             // Storage's own background work (partitions, rollups) has no database to talk to here.
             foreach (var hosted in services.Where(d => d.ServiceType == typeof(IHostedService) && IsStorages(d)).ToList())
