@@ -1,18 +1,16 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Fleet.Server.Access;
+using Fleet.Server.Enrollment;
 using Fleet.Server.Hosting;
 using Fleet.Server.Ingest;
-using Fleet.Server.Storage;
-using Fleet.Server.Storage.Entities;
 using Fleet.Web.Data;
-using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Server.Cli;
 
 /// <summary>
 /// The server's commands, run instead of the web server and parsed before any host is built:
-/// <c>tokens create NAME</c>, <c>tokens list</c>, <c>users create NAME --role ROLE</c> and <c>users list</c>. They use the configured database, or the local one of the
+/// <c>tokens create NAME</c>, <c>tokens list</c>, <c>tokens revoke NAME|ID</c>, <c>users create NAME --role ROLE</c> and <c>users list</c>. They use the configured database, or the local one of the
 /// one-command mode (started for the command and stopped after it), migrated first.
 /// </summary>
 public static class ServerCommandLine
@@ -24,6 +22,7 @@ public static class ServerCommandLine
           Fleet.Server                        run the server (API, pages, agent ingest)
           Fleet.Server tokens create NAME     make an enrollment token for agents; shown once
           Fleet.Server tokens list            list enrollment tokens (names and dates, never the tokens)
+          Fleet.Server tokens revoke NAME|ID  revoke an enrollment token: its agents are refused from now on
           Fleet.Server users create NAME --role admin|operator|viewer [--password-stdin]
                                               make a user; without --password-stdin a strong password is
                                               generated and printed once
@@ -46,6 +45,7 @@ public static class ServerCommandLine
     {
         CreateToken,
         ListTokens,
+        RevokeToken,
         CreateUser,
         ListUsers,
     }
@@ -89,6 +89,11 @@ public static class ServerCommandLine
             case ["tokens", "list", ..]:
                 consumed = 2;
                 command = Command.ListTokens;
+                break;
+            case ["tokens", "revoke", var n, ..] when !n.StartsWith('-'):
+                name = n;
+                consumed = 3;
+                command = Command.RevokeToken;
                 break;
             case ["users", "create", var n, ..] when !n.StartsWith('-'):
                 name = n;
@@ -137,6 +142,10 @@ public static class ServerCommandLine
         {
             builder.Services.AddAccessCore(builder.Configuration);
         }
+        else
+        {
+            builder.Services.AddEnrollment(builder.Configuration);
+        }
         configure?.Invoke(builder);
         using var host = builder.Build();
 
@@ -155,6 +164,7 @@ public static class ServerCommandLine
             {
                 Command.CreateToken => await CreateTokenAsync(host.Services, name!, output, error, ct),
                 Command.ListTokens => await ListTokensAsync(host.Services, output, error, ct),
+                Command.RevokeToken => await RevokeTokenAsync(host.Services, name!, output, error, ct),
                 Command.CreateUser => await CreateUserAsync(host.Services, name!, role!, passwordFromInput ? input ?? Console.In : null, output, error, ct),
                 _ => await ListUsersAsync(host.Services, output, ct),
             };
@@ -175,33 +185,43 @@ public static class ServerCommandLine
 
     private static async Task<int> CreateTokenAsync(IServiceProvider services, string name, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        if (services.GetService<IIngestStore>() is not { } store)
+        NewSecret made;
+        try
         {
-            await error.WriteLineAsync("tokens create: no storage is registered in this server build");
-            return 1;
+            // The same rules, creator and audit entry as a token made on /admin/agents.
+            made = await services.GetRequiredService<IEnrollmentAdmin>().CreateTokenAsync(name, Actor, ct);
         }
-        var (token, hash) = EnrollmentTokens.Create();
-        var made = await store.AddTokenAsync(name, hash, ct);
-        if (store is PostgresIngestStore && services.GetService<IDbContextFactory<FleetDbContext>>() is { } contexts)
+        catch (AccessInvalidException e)
         {
-            await RecordCreatorAsync(contexts, made, services.GetService<TimeProvider>() ?? TimeProvider.System, ct);
+            await error.WriteLineAsync($"tokens create: {e.Message}");
+            return 2;
         }
         await output.WriteLineAsync($"Enrollment token '{made.Name}' created (id {made.Id.ToString(CultureInfo.InvariantCulture)}):");
         await output.WriteLineAsync();
-        await output.WriteLineAsync($"    {token}");
+        await output.WriteLineAsync($"    {made.Secret}");
         await output.WriteLineAsync();
         await output.WriteLineAsync("It will not be shown again: the server keeps only its SHA-256. Agents use it with: fleet-agent run --server URL --token-file FILE (or --token).");
         return 0;
     }
 
-    /// <summary>The token was made by the command line: its creator and the audit log say so.</summary>
-    private static async Task RecordCreatorAsync(IDbContextFactory<FleetDbContext> contexts, EnrollmentToken made, TimeProvider clock, CancellationToken ct)
+    /// <summary>By id, or by the name of an unrevoked token. Running servers cut its streams within
+    /// Fleet:Ingest:RevocationCheckInterval; every server refuses it on the next Hello.</summary>
+    private static async Task<int> RevokeTokenAsync(IServiceProvider services, string nameOrId, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        await db.EnrollmentTokens.Where(t => t.Id == made.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.CreatedBy, Actor), ct);
-        db.AuditLog.Add(AuditEntryEntity.Change(clock.GetUtcNow(), Actor, "created", "enrollment-token",
-            made.Id.ToString(CultureInfo.InvariantCulture), made.Name, null, new { made.Id, made.Name, made.CreatedAt, CreatedBy = Actor }));
-        await db.SaveChangesAsync(ct);
+        var enrollment = services.GetRequiredService<IEnrollmentAdmin>();
+        var tokens = await enrollment.ListTokensAsync(ct);
+        var matching = long.TryParse(nameOrId, NumberStyles.None, CultureInfo.InvariantCulture, out long id)
+            ? tokens.Where(t => t.Id == id).ToList()
+            : tokens.Where(t => t.Name == nameOrId && t.RevokedAt is null).ToList();
+        if (matching.Count == 0)
+        {
+            await error.WriteLineAsync($"tokens revoke: no {(id > 0 ? "token with id" : "unrevoked token named")} '{nameOrId}' (tokens list shows them)");
+            return 1;
+        }
+        var token = matching[0];
+        await enrollment.RevokeTokenAsync(token.Id, Actor, ct);
+        await output.WriteLineAsync($"Enrollment token '{token.Name}' (id {token.Id.ToString(CultureInfo.InvariantCulture)}) revoked: its agents are refused when they reconnect, and running servers cut their streams within a minute.");
+        return 0;
     }
 
     private static async Task<int> CreateUserAsync(IServiceProvider services, string name, string role, TextReader? input, TextWriter output, TextWriter error, CancellationToken ct)

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Tests.Hosting;
 
@@ -27,6 +28,8 @@ public sealed class ServerCommandLineTests
             builder.Services.RemoveAll<IEnrollmentTokenCatalog>();
             builder.Services.AddSingleton<IIngestStore>(_store);
             builder.Services.AddSingleton<IEnrollmentTokenCatalog>(_store);
+            builder.Services.RemoveAll<IEnrollmentAdmin>();
+            builder.Services.AddSingleton<IEnrollmentAdmin>(new FakeEnrollmentAdmin(_store));
         }).WaitAsync(Timeout);
         return (exit, output.ToString(), error.ToString());
     }
@@ -187,5 +190,24 @@ public sealed class UserCommandLineTests : IAsyncLifetime
         await using var db = Db();
         Assert.Equal("command line", (await db.EnrollmentTokens.SingleAsync(t => t.Name == "racks").WaitAsync(Timeout)).CreatedBy);
         Assert.True(await db.AuditLog.AnyAsync(a => a.Entity == "enrollment-token" && a.Actor == "command line").WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task TokensRevoke_ByName_RevokesThatToken_AuditedAsTheCommandLine_AndAnUnknownNameFails()
+    {
+        var (created, _, createError) = await RunAsync(null, "tokens", "create", "old-racks");
+        var (kept, _, _) = await RunAsync(null, "tokens", "create", "new-racks");
+        var (revoked, output, revokeError) = await RunAsync(null, "tokens", "revoke", "old-racks");
+        var (unknown, _, unknownError) = await RunAsync(null, "tokens", "revoke", "no-such-token");
+
+        Assert.True(created == 0 && kept == 0, createError);
+        Assert.True(revoked == 0, revokeError);
+        Assert.Contains("old-racks", output, StringComparison.Ordinal);
+        Assert.Equal(1, unknown);
+        Assert.Contains("no-such-token", unknownError, StringComparison.Ordinal);
+        await using var db = Db();
+        Assert.NotNull((await db.EnrollmentTokens.SingleAsync(t => t.Name == "old-racks").WaitAsync(Timeout)).RevokedAt);
+        Assert.Null((await db.EnrollmentTokens.SingleAsync(t => t.Name == "new-racks").WaitAsync(Timeout)).RevokedAt);
+        Assert.True(await db.AuditLog.AnyAsync(a => a.Entity == "enrollment-token" && a.Action == "revoked" && a.Actor == "command line" && a.EntityName == "old-racks").WaitAsync(Timeout));
     }
 }
