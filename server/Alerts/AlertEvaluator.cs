@@ -17,7 +17,8 @@ public sealed record QueuedSnapshot(string Host, Snapshot Snapshot);
 /// service gone) resolves. Open alerts live in memory and in the alerts table, which is reloaded at start and after
 /// every rule change, so a restart neither loses nor re-fires an alert. Each evaluation saves its changes and the
 /// transition sink's rows in one SaveChanges; when that fails nothing is kept and the state is reloaded.
-/// Thread-safe: every evaluation holds the <see cref="AlertStateGate"/>.
+/// Thread-safe: every evaluation holds the <see cref="AlertStateGate"/>. Each tick also handles the end of expired
+/// silences (<see cref="Silences.ReleaseEndedAsync"/>).
 /// </summary>
 public sealed partial class AlertEvaluator(
     IDbContextFactory<FleetDbContext> contexts,
@@ -123,6 +124,12 @@ public sealed partial class AlertEvaluator(
             await EvaluateProjectionsAsync(hosts, batch, ct).ConfigureAwait(false);
         }
         await SaveAsync(batch, ct).ConfigureAwait(false);
+        // Silences that expired: the alerts that outlived them are notified now (after this tick's own transitions).
+        int released = await Silences.ReleaseEndedAsync(contexts, sink, now, ct).ConfigureAwait(false);
+        if (released > 0)
+        {
+            LogReleased(logger, released);
+        }
     }
 
     /// <summary>
@@ -460,6 +467,9 @@ public sealed partial class AlertEvaluator(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert {Id} {Event} ({Severity}, rule \"{Rule}\"): {Summary}")]
     private static partial void LogTransition(ILogger logger, long id, string @event, AlertSeverity severity, string rule, string summary);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alerts: the end of {Count} silences handled (alerts still firing that they had silenced are notified)")]
+    private static partial void LogReleased(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alerts: {Rules} enabled rules, {Open} open alerts loaded at {Now}")]
     private static partial void LogLoaded(ILogger logger, int rules, int open, DateTimeOffset now);

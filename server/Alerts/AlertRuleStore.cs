@@ -149,7 +149,7 @@ public sealed class AlertRuleStore(IDbContextFactory<FleetDbContext> contexts, I
         }
     }
 
-    private static string Actor(string actor)
+    internal static string Actor(string actor)
     {
         if (string.IsNullOrWhiteSpace(actor))
         {

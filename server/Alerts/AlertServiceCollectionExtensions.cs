@@ -8,7 +8,7 @@ namespace Fleet.Server.Alerts;
 public static class AlertServiceCollectionExtensions
 {
     /// <summary>
-    /// Alert rules (<see cref="IAlertRules"/>), alerts (<see cref="IAlertData"/>) and their evaluation: the evaluator is
+    /// Alert rules (<see cref="IAlertRules"/>), alerts (<see cref="IAlertData"/>), silences (<see cref="IAlertSilences"/>) and their evaluation: the evaluator is
     /// registered here as an <see cref="IStoredSnapshotObserver"/> (ingest tells it of each committed snapshot) and as a
     /// hosted service (its loop and periodic tick). Uses storage's FleetDbContext factory; the
     /// <see cref="IAlertTransitionSink"/> and <see cref="IProjectionData"/> are taken when registered, in any order
@@ -26,6 +26,7 @@ public static class AlertServiceCollectionExtensions
         services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<AlertRuleStore>(sp, Sink(sp)));
         services.TryAddSingleton<IAlertRules>(sp => sp.GetRequiredService<AlertRuleStore>());
         services.TryAddSingleton<IAlertData, PostgresAlertData>();
+        services.TryAddSingleton<IAlertSilences>(sp => ActivatorUtilities.CreateInstance<AlertSilenceStore>(sp, Sink(sp)));
         services.TryAddSingleton(sp => new AlertEvaluator(
             sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Storage.FleetDbContext>>(),
             Sink(sp),

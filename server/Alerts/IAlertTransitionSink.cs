@@ -11,6 +11,12 @@ public sealed record AlertTransition(AlertView Alert, string Event, DateTimeOffs
 {
     public const string Firing = "firing";
     public const string Resolved = "resolved";
+
+    /// <summary>
+    /// Set on a "firing" transition of an alert that was already firing when silence #id ended: the sink notifies it
+    /// only if its firing notification had been suppressed (the channels never heard of it) and no other silence holds.
+    /// </summary>
+    public long? AfterSilence { get; init; }
 }
 
 /// <summary>

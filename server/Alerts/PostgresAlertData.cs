@@ -4,9 +4,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Server.Alerts;
 
-/// <summary><see cref="IAlertData"/> over the alerts table the evaluator keeps.</summary>
-public sealed class PostgresAlertData(IDbContextFactory<FleetDbContext> contexts) : IAlertData
+/// <summary><see cref="IAlertData"/> over the alerts table the evaluator keeps; open alerts carry the silence covering them now.</summary>
+public sealed class PostgresAlertData(IDbContextFactory<FleetDbContext> contexts, TimeProvider? time = null) : IAlertData
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     public const int MaxHistoryLimit = 1000;
 
     public async Task<IReadOnlyList<AlertView>> ActiveAsync(string? hostName, CancellationToken ct)
@@ -18,15 +20,14 @@ public sealed class PostgresAlertData(IDbContextFactory<FleetDbContext> contexts
             query = query.Where(a => a.Host == hostName);
         }
         var rows = await query.ToListAsync(ct).ConfigureAwait(false);
-        return
-        [
-            .. rows
-                .OrderBy(a => a.State == AlertState.Firing ? 0 : 1)
-                .ThenBy(a => a.Severity == AlertSeverity.Critical ? 0 : 1)
-                .ThenByDescending(a => a.StartedAt)
-                .ThenByDescending(a => a.Id)
-                .Select(a => a.ToView()),
-        ];
+        var views = rows
+            .OrderBy(a => a.State == AlertState.Firing ? 0 : 1)
+            .ThenBy(a => a.Severity == AlertSeverity.Critical ? 0 : 1)
+            .ThenByDescending(a => a.StartedAt)
+            .ThenByDescending(a => a.Id)
+            .Select(a => a.ToView())
+            .ToList();
+        return await WithSilencesAsync(db, views, ct).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<AlertView>> HistoryAsync(AlertHistoryQuery query, CancellationToken ct)
@@ -46,6 +47,25 @@ public sealed class PostgresAlertData(IDbContextFactory<FleetDbContext> contexts
             rows = rows.Where(a => a.Severity == severity);
         }
         var list = await rows.OrderByDescending(a => a.StartedAt).ThenByDescending(a => a.Id).Take(limit).ToListAsync(ct).ConfigureAwait(false);
-        return [.. list.Select(a => a.ToView())];
+        return await WithSilencesAsync(db, [.. list.Select(a => a.ToView())], ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Each open alert with the silence covering it now (the one holding longest); resolved ones as they are.</summary>
+    private async Task<IReadOnlyList<AlertView>> WithSilencesAsync(FleetDbContext db, List<AlertView> views, CancellationToken ct)
+    {
+        if (!views.Any(v => v.State != AlertState.Resolved))
+        {
+            return views;
+        }
+        var now = _time.GetUtcNow();
+        var silences = await Silences.HoldingAsync(db, now, now, ct).ConfigureAwait(false);
+        if (silences.Count == 0)
+        {
+            return views;
+        }
+        return
+        [
+            .. views.Select(v => v.State != AlertState.Resolved && Silences.Covering(silences, v, now) is { } s ? v with { Silence = s.ToModel() } : v),
+        ];
     }
 }

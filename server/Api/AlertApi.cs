@@ -20,7 +20,9 @@ public static class AlertApi
 
     public static IEndpointRouteBuilder MapAlertApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api");
+        // Reading needs a viewer; changing rules an admin (FleetPolicies); the audit log is the admin's too.
+        var api = endpoints.MapGroup("/api").RequireAuthorization(FleetPolicies.View);
+        var admin = api.MapGroup("").RequireAuthorization(FleetPolicies.Administer);
 
         api.MapGet("/alert-rules", async (IAlertRules rules, CancellationToken ct) =>
             Results.Json(await rules.ListAsync(ct), Json));
@@ -28,7 +30,7 @@ public static class AlertApi
         api.MapGet("/alert-rules/{id:long}", async (long id, IAlertRules rules, CancellationToken ct) =>
             await rules.GetAsync(id, ct) is { } rule ? Results.Json(rule, Json) : UnknownRule(id));
 
-        api.MapPost("/alert-rules", async (HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
+        admin.MapPost("/alert-rules", async (HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
         {
             var (draft, problem) = await ReadDraftAsync(request, ct);
             if (draft is null)
@@ -46,7 +48,7 @@ public static class AlertApi
             }
         });
 
-        api.MapPut("/alert-rules/{id:long}", async (long id, HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
+        admin.MapPut("/alert-rules/{id:long}", async (long id, HttpRequest request, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
         {
             var (draft, problem) = await ReadDraftAsync(request, ct);
             if (draft is null)
@@ -63,7 +65,7 @@ public static class AlertApi
             }
         });
 
-        api.MapDelete("/alert-rules/{id:long}", async (long id, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
+        admin.MapDelete("/alert-rules/{id:long}", async (long id, IAlertRules rules, IActorAccessor actor, CancellationToken ct) =>
             await rules.DeleteAsync(id, actor.CurrentActor(), ct) ? Results.NoContent() : UnknownRule(id));
 
         api.MapGet("/alerts", async (string? state, string? host, string? severity, string? from, string? to, int? limit, IAlertData alerts, TimeProvider time, CancellationToken ct) =>
@@ -106,10 +108,68 @@ public static class AlertApi
             return Results.Json(await alerts.HistoryAsync(new AlertHistoryQuery(fromAt, toAt, host, sev, limit ?? 200), ct), Json);
         });
 
-        api.MapGet("/audit", async (int? limit, IAlertRules rules, CancellationToken ct) =>
+        admin.MapGet("/audit", async (int? limit, IAlertRules rules, CancellationToken ct) =>
             limit is < 1 or > 1000
                 ? BadRequest(new Dictionary<string, string[]> { ["limit"] = ["between 1 and 1000"] }, "Bad audit query")
                 : Results.Json(await rules.AuditAsync(limit ?? 200, ct), Json));
+
+        endpoints.MapAlertSilenceApi();
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Alert silences: GET /api/silences?state=active|all&amp;limit= (View; active ones ending soonest first, or all
+    /// newest first), GET /api/silences/{id} (View), POST /api/silences (Operate; 201 with the silence, 400 with every
+    /// error under its field) and DELETE /api/silences/{id} (Operate; ends it now: 200 with the silence, 404 unknown).
+    /// The caller is the actor in the audit log. Mapped by <see cref="MapAlertApi"/>.
+    /// </summary>
+    public static IEndpointRouteBuilder MapAlertSilenceApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api/silences");
+
+        api.MapGet("", async (string? state, int? limit, IAlertSilences silences, CancellationToken ct) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            state = string.IsNullOrWhiteSpace(state) ? "active" : state;
+            if (state is not ("active" or "all"))
+            {
+                errors["state"] = ["active or all"];
+            }
+            if (limit is < 1 or > 1000)
+            {
+                errors["limit"] = ["between 1 and 1000"];
+            }
+            return errors.Count > 0
+                ? BadRequest(errors, "Bad silence query")
+                : Results.Json(await silences.ListAsync(state == "all", limit ?? 200, ct), Json);
+        }).RequireAuthorization(FleetPolicies.View);
+
+        api.MapGet("/{id:long}", async (long id, IAlertSilences silences, CancellationToken ct) =>
+            await silences.GetAsync(id, ct) is { } silence ? Results.Json(silence, Json) : UnknownSilence(id))
+            .RequireAuthorization(FleetPolicies.View);
+
+        api.MapPost("", async (HttpRequest request, IAlertSilences silences, IActorAccessor actor, CancellationToken ct) =>
+        {
+            var (draft, problem) = await JsonBodies.ReadAsync<AlertSilenceDraft>(request, Json, "alert silence",
+                "ruleId, hostPattern, servicePattern or alertId; duration as hh:mm:ss or d.hh:mm:ss; reason", ct);
+            if (draft is null)
+            {
+                return problem!;
+            }
+            try
+            {
+                var silence = await silences.CreateAsync(draft, actor.CurrentActor(), ct);
+                return Results.Json(silence, Json, statusCode: StatusCodes.Status201Created);
+            }
+            catch (AlertSilenceInvalidException e)
+            {
+                return JsonBodies.Invalid(e.Errors, "alert silence");
+            }
+        }).RequireAuthorization(FleetPolicies.Operate);
+
+        api.MapDelete("/{id:long}", async (long id, IAlertSilences silences, IActorAccessor actor, CancellationToken ct) =>
+            await silences.EndAsync(id, actor.CurrentActor(), ct) is { } silence ? Results.Json(silence, Json) : UnknownSilence(id))
+            .RequireAuthorization(FleetPolicies.Operate);
 
         return endpoints;
     }
@@ -119,6 +179,9 @@ public static class AlertApi
 
     private static IResult BadRequest(Dictionary<string, string[]> errors, string title) =>
         Results.ValidationProblem(errors, title: title, detail: string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+
+    private static IResult UnknownSilence(long id) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown alert silence", detail: string.Create(CultureInfo.InvariantCulture, $"no alert silence with id {id}"));
 
     private static IResult UnknownRule(long id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown alert rule", detail: string.Create(CultureInfo.InvariantCulture, $"no alert rule with id {id}"));

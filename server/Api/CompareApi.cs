@@ -19,7 +19,7 @@ public static class CompareApi
 
     public static IEndpointRouteBuilder MapCompareApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api");
+        var api = endpoints.MapGroup("/api").RequireAuthorization(FleetPolicies.View);
 
         api.MapGet("/compare", async (
             [FromQuery] string[]? hosts,

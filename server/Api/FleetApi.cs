@@ -2,6 +2,7 @@ using Fleet.Contracts.V1;
 using Fleet.Server.Ingest;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Mvc;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Api;
 
@@ -15,7 +16,8 @@ public static class FleetApi
 
     public static IEndpointRouteBuilder MapFleetApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api");
+        var api = endpoints.MapGroup("/api").RequireAuthorization(FleetPolicies.View);
+        var admin = api.MapGroup("").RequireAuthorization(FleetPolicies.Administer);
 
         api.MapGet("/hosts", async (IFleetQueries queries, CancellationToken ct) =>
             Results.Ok(await queries.ListHostsAsync(ct)));
@@ -55,7 +57,7 @@ public static class FleetApi
         api.MapGet("/agent-config", (AgentConfigPublisher config) =>
             Results.Text(Formatter.Format(config.Current), "application/json"));
 
-        api.MapPut("/agent-config", async (HttpRequest request, AgentConfigPublisher publisher, CancellationToken ct) =>
+        admin.MapPut("/agent-config", async (HttpRequest request, AgentConfigPublisher publisher, CancellationToken ct) =>
         {
             if (request.ContentLength > MaxConfigBodyBytes)
             {

@@ -20,7 +20,8 @@ public static class NotificationApi
 
     public static IEndpointRouteBuilder MapNotificationApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api");
+        // Admins only, reading too: webhook URLs and headers can hold secrets.
+        var api = endpoints.MapGroup("/api").RequireAuthorization(FleetPolicies.Administer);
 
         api.MapGet("/notification-channels", async (INotificationChannels channels, CancellationToken ct) =>
             Results.Json(await channels.ListAsync(ct), Json));

@@ -62,7 +62,7 @@ public static class ProjectionApi
 {
     public static IEndpointRouteBuilder MapProjectionApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api");
+        var api = endpoints.MapGroup("/api").RequireAuthorization(FleetPolicies.View);
 
         api.MapGet("/projections", async ([FromQuery] string? host, [FromQuery] string? service, ProjectionStore store, CancellationToken ct) =>
         {

@@ -28,12 +28,14 @@ public static class SnapshotApi
 
     public static IEndpointRouteBuilder MapSnapshotApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api/snapshots");
+        // Viewers open and download snapshots; operators make, import, rename and delete them.
+        var api = endpoints.MapGroup("/api/snapshots").RequireAuthorization(FleetPolicies.View);
+        var operate = api.MapGroup("").RequireAuthorization(FleetPolicies.Operate);
 
         api.MapGet("", async (IIncidentSnapshots snapshots, CancellationToken ct) =>
             Results.Json(await snapshots.ListAsync(ct), Json));
 
-        api.MapPost("", async (HttpRequest request, IIncidentSnapshots snapshots, IActorAccessor actor, CancellationToken ct) =>
+        operate.MapPost("", async (HttpRequest request, IIncidentSnapshots snapshots, IActorAccessor actor, CancellationToken ct) =>
         {
             var (body, problem) = await JsonBodies.ReadAsync<SnapshotRequest>(request, Json, "snapshot request", RequestHint, ct);
             if (body is null)
@@ -54,7 +56,7 @@ public static class SnapshotApi
         api.MapGet("/{id:long}", async (long id, IIncidentSnapshots snapshots, CancellationToken ct) =>
             await snapshots.OpenAsync(id, ct) is { } snapshot ? Results.Json(snapshot, Json) : Unknown(id));
 
-        api.MapPatch("/{id:long}", async (long id, HttpRequest request, IIncidentSnapshots snapshots, IActorAccessor actor, CancellationToken ct) =>
+        operate.MapPatch("/{id:long}", async (long id, HttpRequest request, IIncidentSnapshots snapshots, IActorAccessor actor, CancellationToken ct) =>
         {
             var (body, problem) = await JsonBodies.ReadAsync<RenameBody>(request, Json, "rename", """{"title": "..."}""", ct);
             if (body is null)
@@ -71,7 +73,7 @@ public static class SnapshotApi
             }
         });
 
-        api.MapDelete("/{id:long}", async (long id, IIncidentSnapshots snapshots, IActorAccessor actor, CancellationToken ct) =>
+        operate.MapDelete("/{id:long}", async (long id, IIncidentSnapshots snapshots, IActorAccessor actor, CancellationToken ct) =>
             await snapshots.DeleteAsync(id, actor.CurrentActor(), ct) ? Results.NoContent() : Unknown(id));
 
         api.MapGet("/{id:long}/archive", async (long id, IIncidentSnapshots snapshots, CancellationToken ct) =>
@@ -85,7 +87,7 @@ public static class SnapshotApi
             return Results.File(archive, "application/zip", ArchiveFileName(id));
         });
 
-        api.MapPost("/import", async (HttpContext context, IIncidentSnapshots snapshots, IActorAccessor actor, IOptions<SnapshotOptions> options, CancellationToken ct) =>
+        operate.MapPost("/import", async (HttpContext context, IIncidentSnapshots snapshots, IActorAccessor actor, IOptions<SnapshotOptions> options, CancellationToken ct) =>
         {
             long limit = options.Value.MaxArchiveBytes;
             var request = context.Request;

@@ -1,7 +1,9 @@
+using Fleet.Server.Access;
 using Fleet.Server.Alerts;
 using Fleet.Server.Api;
 using Fleet.Server.Compare;
 using Fleet.Server.Dashboard;
+using Fleet.Server.Enrollment;
 using Fleet.Server.Ingest;
 using Fleet.Server.LocalAgent;
 using Fleet.Server.Live;
@@ -29,7 +31,9 @@ public static partial class FleetServerExtensions
         // Migrations run when the host is starting: after the local database started, before storage's services.
         services.AddHostedService<DatabaseMigrationService>();
         services.AddStorage(configuration);
+        services.AddAccess(configuration);
         services.AddIngest(configuration);
+        services.AddEnrollment(configuration);
         services.AddFleetApi();
         services.AddLive();
         services.AddDashboard();
@@ -53,13 +57,17 @@ public static partial class FleetServerExtensions
     public static WebApplication MapFleetServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Security headers, authentication, authorization and sign-in rate limits, before UseAntiforgery (MapFleetUi).
+        app.UseAccess();
         // Liveness: the process serves requests. Readiness: the database answers too.
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).AllowAnonymous();
+        app.MapAccess();
         app.MapFleetApi();
         app.MapProjectionApi();
         app.MapAlertApi();
         app.MapIngest();
+        app.MapEnrollmentApi();
         app.MapLive();
         app.MapNotificationApi();
         app.MapCompareApi();

@@ -20,8 +20,10 @@ public static class WebUiHosting
     public static WebApplication MapFleetUi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // After UseAccess (authentication and authorization), as antiforgery tokens are bound to the signed-in user.
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        // Stylesheets and scripts of every page, the sign-in page included.
+        app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -10,6 +10,13 @@ public interface IIngestStore
     /// <summary>The enrollment token whose SHA-256 hash this is, or null.</summary>
     Task<EnrollmentToken?> FindTokenAsync(byte[] tokenHash, CancellationToken ct);
 
+    /// <summary>
+    /// Which of <paramref name="tokenIds"/> are revoked now (by anyone: another server, the database). A store that
+    /// cannot tell returns none; then a revocation made elsewhere is only seen when the agent reconnects.
+    /// </summary>
+    Task<IReadOnlyList<long>> RevokedAmongAsync(IReadOnlyCollection<long> tokenIds, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<long>>([]);
+
     /// <summary>Adds an enrollment token (its hash only; the token itself is shown once and never stored).</summary>
     Task<EnrollmentToken> AddTokenAsync(string name, byte[] tokenHash, CancellationToken ct);
 

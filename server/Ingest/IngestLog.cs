@@ -33,4 +33,16 @@ internal static partial class IngestLog
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Configuration pushed to agent {AgentId}")]
     public static partial void ConfigPushed(this ILogger logger, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection attempts from {Address} refused: over the limit of {Burst} at once and {PerMinute} a minute (Fleet:Ingest:RateLimit); logged once until one is admitted again")]
+    public static partial void ConnectsRefused(this ILogger logger, string address, int burst, double perMinute);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} (host {Hostname}) sends snapshots faster than {PerSecond} a second (burst {Burst}, Fleet:Ingest:RateLimit): its stream waits for the limit, nothing is lost")]
+    public static partial void SnapshotsThrottled(this ILogger logger, string agentId, string hostname, double perSecond, int burst);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} (host {Hostname}) waited for the snapshot rate limit {Throttled} times on this stream")]
+    public static partial void ThrottledOnStream(this ILogger logger, string agentId, string hostname, long throttled);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream of agent {AgentId} (host {Hostname}) from {Peer} cut: its enrollment token '{TokenName}' was revoked")]
+    public static partial void StreamRevoked(this ILogger logger, string agentId, string hostname, string peer, string tokenName);
 }

@@ -25,6 +25,18 @@ public sealed class IngestOptions
     /// <summary>How long a new stream of an agent waits for the stream it replaces to finish its snapshot in hand.</summary>
     public TimeSpan TakeoverTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often the server asks the database whether the tokens of its open streams were revoked elsewhere (by
+    /// another server, or in the database directly); a revocation made through this server cuts its streams at once.
+    /// </summary>
+    public TimeSpan RevocationCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Snapshots per agent and connection attempts per address (section <c>Fleet:Ingest:RateLimit</c>).</summary>
+    public IngestRateLimitOptions RateLimit { get; set; } = new();
+
+    public static readonly TimeSpan MinRevocationCheckInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxRevocationCheckInterval = TimeSpan.FromHours(1);
+
     public const int MinMessageSize = 64 * 1024;
     public const int MaxMessageSizeLimit = 256 * 1024 * 1024;
 }
@@ -49,6 +61,18 @@ internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         if (options.TakeoverTimeout < TimeSpan.Zero || options.TakeoverTimeout > TimeSpan.FromMinutes(5))
         {
             errors.Add($"{IngestOptions.Section}:TakeoverTimeout is {options.TakeoverTimeout}: allowed are 00:00:00 to 00:05:00");
+        }
+        if (options.RevocationCheckInterval < IngestOptions.MinRevocationCheckInterval || options.RevocationCheckInterval > IngestOptions.MaxRevocationCheckInterval)
+        {
+            errors.Add($"{IngestOptions.Section}:RevocationCheckInterval is {options.RevocationCheckInterval}: allowed are {IngestOptions.MinRevocationCheckInterval:c} to {IngestOptions.MaxRevocationCheckInterval:c}");
+        }
+        if (options.RateLimit is null)
+        {
+            errors.Add($"{IngestRateLimitOptions.Section} is missing");
+        }
+        else
+        {
+            errors.AddRange(options.RateLimit.Validate());
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -6,13 +6,15 @@ namespace Fleet.Server.Ingest;
 
 public static class IngestServiceCollectionExtensions
 {
-    /// <summary>
-    /// The ingest stream: gRPC with gzip both ways and the message size bound, the validator, the stream
-    /// registry, the configuration publisher and the snapshot batcher. Storage registers <see cref="IIngestStore"/>.
-    /// </summary>
     /// <summary>Storage's raw retention (Fleet:Storage:RawRetentionDays), the default oldest snapshot accepted.</summary>
     public const string RawRetentionDaysKey = "Fleet:Storage:RawRetentionDays";
 
+    /// <summary>
+    /// The ingest stream: gRPC with gzip both ways and the message size bound, the validator, the stream
+    /// registry (and the watch that cuts streams whose token was revoked elsewhere), the per-agent snapshot and
+    /// per-address connection limits, the configuration publisher and the snapshot batcher. Storage registers
+    /// <see cref="IIngestStore"/>.
+    /// </summary>
     public static IServiceCollection AddIngest(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<IngestOptions>()
@@ -49,6 +51,9 @@ public static class IngestServiceCollectionExtensions
         services.AddSingleton<SnapshotValidator>();
         services.AddSingleton<AgentConfigPublisher>();
         services.AddSingleton<AgentStreams>();
+        services.AddSingleton<AgentSnapshotLimiter>();
+        services.AddSingleton<ConnectLimiter>();
+        services.AddHostedService<RevocationWatch>();
         // Snapshots of all streams are stored in shared transactions; disposed with the host (drains its queue).
         services.AddSingleton<SnapshotBatcher>();
         services.AddSingleton<SnapshotIngestor>();
@@ -58,7 +63,8 @@ public static class IngestServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGrpcService<AgentIngestService>();
+        // No sign-in here: agents prove themselves with their enrollment token in Hello.
+        endpoints.MapGrpcService<AgentIngestService>().AllowAnonymous();
         return endpoints;
     }
 }

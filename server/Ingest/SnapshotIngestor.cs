@@ -14,7 +14,11 @@ namespace Fleet.Server.Ingest;
 /// snapshot that is wrong gets a Rejection (in its place in that order) and the stream goes on; when storage fails
 /// the call ends with Unavailable before the snapshot is acknowledged, and nothing after it is stored, so the agent
 /// keeps them in its spool and sends them again. Configuration published while the stream is open is pushed to the
-/// agent. A plain class: the gRPC service only adapts to it.
+/// agent. Each snapshot first waits for its agent's rate limit (<see cref="AgentSnapshotLimiter"/>): back-pressure,
+/// never a refusal. Revoking the stream's enrollment token (<see cref="AgentStreams.Revoke"/>) ends the call at once
+/// with Unauthenticated, "enrollment token revoked": what was acknowledged is stored, what was in flight is stored
+/// whole or not at all (one transaction per batch) and, unacknowledged, stays in the agent's spool. A plain class:
+/// the gRPC service only adapts to it.
 /// </summary>
 public sealed class SnapshotIngestor
 {
@@ -23,6 +27,7 @@ public sealed class SnapshotIngestor
     private readonly SnapshotValidator _validator;
     private readonly AgentConfigPublisher _config;
     private readonly AgentStreams _streams;
+    private readonly AgentSnapshotLimiter _limiter;
     private readonly IngestOptions _options;
     private readonly ILogger _logger;
 
@@ -32,6 +37,7 @@ public sealed class SnapshotIngestor
         SnapshotValidator validator,
         AgentConfigPublisher config,
         AgentStreams streams,
+        AgentSnapshotLimiter limiter,
         IOptions<IngestOptions> options,
         ILogger<SnapshotIngestor> logger)
     {
@@ -40,6 +46,7 @@ public sealed class SnapshotIngestor
         _validator = validator;
         _config = config;
         _streams = streams;
+        _limiter = limiter;
         _options = options.Value;
         _logger = logger;
     }
@@ -72,16 +79,22 @@ public sealed class SnapshotIngestor
             throw new RpcException(new Status(StatusCode.InvalidArgument, problem.ToString()));
         }
 
-        using var lease = await _streams.ClaimAsync(hello.AgentId, _options.TakeoverTimeout, ct).ConfigureAwait(false);
+        using var lease = await _streams.ClaimAsync(hello.AgentId, token.Id, _options.TakeoverTimeout, ct).ConfigureAwait(false);
         if (lease.ReplacedAnother)
         {
             _logger.StreamReplaced(hello.AgentId);
         }
         // The server stopping (AgentStreams.Stopping) ends the stream instead of holding the shutdown up.
-        using var session = CancellationTokenSource.CreateLinkedTokenSource(ct, lease.Replaced, _streams.Stopping);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(ct, lease.Replaced, lease.Revoked, _streams.Stopping);
         try
         {
             await RunSessionAsync(hello, token, requests, responses, peer, session.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (lease.Revoked.IsCancellationRequested && !ct.IsCancellationRequested && IsEndOfSession(ex))
+        {
+            // The agent learns why, and its reconnect is refused by the token check above.
+            _logger.StreamRevoked(hello.AgentId, hello.Host.Hostname, peer, token.Name);
+            throw new RpcException(new Status(StatusCode.Unauthenticated, RevokedDetail));
         }
         catch (OperationCanceledException) when (lease.Replaced.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -93,6 +106,13 @@ public sealed class SnapshotIngestor
             throw new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down"));
         }
     }
+
+    /// <summary>The status detail of a stream cut because its enrollment token was revoked.</summary>
+    public const string RevokedDetail = "enrollment token revoked";
+
+    /// <summary>How a session ends when its token cancels it: cancelled, or the storage failure cancellation caused.</summary>
+    private static bool IsEndOfSession(Exception ex) =>
+        ex is OperationCanceledException || (ex is RpcException rpc && rpc.StatusCode is StatusCode.Cancelled or StatusCode.Unavailable);
 
     private async Task<EnrollmentToken> AuthenticateAsync(Hello hello, string peer, CancellationToken ct)
     {
@@ -158,7 +178,7 @@ public sealed class SnapshotIngestor
             using var session = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var window = new SemaphoreSlim(_batcher.Options.MaxInFlightPerStream);
             var inFlight = Channel.CreateUnbounded<InFlight>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            var receive = ReceiveAsync(hello, agent, requests, lane, window, inFlight.Writer, session);
+            var receive = ReceiveAsync(hello, agent, requests, lane, window, inFlight.Writer, counts, session);
             var acknowledge = AcknowledgeAsync(hello, inFlight.Reader, window, writer, counts, session);
             await Task.WhenAll(receive, acknowledge).ConfigureAwait(false);
         }
@@ -176,6 +196,10 @@ public sealed class SnapshotIngestor
             await stopPush.CancelAsync().ConfigureAwait(false);
             await push.ConfigureAwait(false);
             _logger.AgentDisconnected(hello.AgentId, hello.Host.Hostname, counts.Acked, counts.Rejected);
+            if (counts.Throttled > 0)
+            {
+                _logger.ThrottledOnStream(hello.AgentId, hello.Host.Hostname, counts.Throttled);
+            }
         }
     }
 
@@ -186,6 +210,7 @@ public sealed class SnapshotIngestor
         SnapshotLane lane,
         SemaphoreSlim window,
         ChannelWriter<InFlight> inFlight,
+        Counts counts,
         CancellationTokenSource session)
     {
         var ct = session.Token;
@@ -197,6 +222,11 @@ public sealed class SnapshotIngestor
                 switch (message.BodyCase)
                 {
                     case AgentMessage.BodyOneofCase.Snapshot:
+                        // Over its rate, the stream waits here and reads nothing more: the agent's window fills and it waits too.
+                        if (await _limiter.WaitAsync(hello.AgentId, ct).ConfigureAwait(false) && counts.Throttled++ == 0)
+                        {
+                            _logger.SnapshotsThrottled(hello.AgentId, hello.Host.Hostname, _options.RateLimit.SnapshotsPerSecond, _options.RateLimit.Burst);
+                        }
                         await window.WaitAsync(ct).ConfigureAwait(false);
                         inFlight.TryWrite(await SubmitAsync(hello, agent, lane, message.Snapshot, ct).ConfigureAwait(false));
                         break;
@@ -321,6 +351,9 @@ public sealed class SnapshotIngestor
         public long Acked { get; set; }
 
         public long Rejected { get; set; }
+
+        /// <summary>Snapshots that waited for the agent's rate limit (written by the receiving loop only).</summary>
+        public long Throttled { get; set; }
     }
 
     /// <summary>Acknowledgements and pushed configuration share the response stream, which takes one write at a time.</summary>

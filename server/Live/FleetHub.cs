@@ -1,13 +1,16 @@
 using Fleet.Web.Data;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Fleet.Server.Live;
 
 /// <summary>
-/// The SignalR hub at <see cref="Path"/> for tools outside the server: a client calls SubscribeFleet,
+/// The SignalR hub at <see cref="Path"/> for tools outside the server (signed in as a viewer or more: the cookie, or a
+/// personal API token as <c>?access_token=</c>): a client calls SubscribeFleet,
 /// SubscribeHost(name) or SubscribeService(name) (and the Unsubscribe* twins), then receives
 /// <see cref="SnapshotStoredMethod"/> with a <see cref="LiveSnapshot"/> (JSON) for each stored snapshot of its topics.
 /// </summary>
+[Authorize(Policy = FleetPolicies.View)]
 public sealed class FleetHub : Hub
 {
     public const string Path = "/hubs/fleet";

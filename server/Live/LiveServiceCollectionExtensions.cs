@@ -18,7 +18,8 @@ public static class LiveServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapLive(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHub<FleetHub>(FleetHub.Path);
+        // Every hub method reads: viewers and up (the hub class carries the same policy).
+        endpoints.MapHub<FleetHub>(FleetHub.Path).RequireAuthorization(FleetPolicies.View);
         return endpoints;
     }
 }

@@ -92,13 +92,15 @@ public sealed partial class NotificationDispatcher(
         return claimed.Count;
     }
 
-    /// <summary>Removes delivered and failed deliveries created before the retention period; returns how many.</summary>
+    /// <summary>Removes delivered, failed and suppressed deliveries created before the retention period (but not the suppressed firing of an alert still open); returns how many.</summary>
     public async Task<int> PruneAsync(CancellationToken ct)
     {
         var before = clock.GetUtcNow() - _options.Retention;
         await using var db = await contexts.CreateDbContextAsync(ct);
         int removed = await db.NotificationDeliveries
             .Where(d => d.Status != DeliveryStatus.Pending && d.CreatedAt < before)
+            // A suppressed firing of an alert still open is what its silence's end is judged by: kept until it resolves.
+            .Where(d => !(d.Status == DeliveryStatus.Suppressed && d.Event == "firing" && db.Alerts.Any(a => a.Id == d.AlertId && a.State != AlertState.Resolved)))
             .ExecuteDeleteAsync(ct);
         if (removed > 0)
         {

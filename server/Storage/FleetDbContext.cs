@@ -39,6 +39,8 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : I
 
     public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
 
+    public DbSet<AlertSilenceEntity> AlertSilences => Set<AlertSilenceEntity>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         // Identity's own model first (users, roles, claims, logins), under snake_case table names like the rest.

@@ -100,6 +100,21 @@ public sealed partial class PostgresIngestStore(
         return token is null ? null : ToRecord(token);
     }
 
+    public async Task<IReadOnlyList<long>> RevokedAmongAsync(IReadOnlyCollection<long> tokenIds, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(tokenIds);
+        if (tokenIds.Count == 0)
+        {
+            return [];
+        }
+        long[] ids = [.. tokenIds];
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await db.EnrollmentTokens.AsNoTracking()
+            .Where(t => ids.Contains(t.Id) && t.RevokedAt != null)
+            .Select(t => t.Id)
+            .ToListAsync(ct);
+    }
+
     public async Task<EnrollmentToken> AddTokenAsync(string name, byte[] tokenHash, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Authorization;
+
 namespace Fleet.Web.Data;
 
 /// <summary>
@@ -43,6 +45,16 @@ public static class FleetPolicies
 
     /// <summary>Admin: alert rules, notification channels, agent configuration, users, enrollment tokens.</summary>
     public const string Administer = "fleet:administer";
+
+    /// <summary>Adds the three policies: signed in, with a role claim of at least the named role. They name no
+    /// authentication scheme, so the default scheme (cookie or API token) decides who is signed in.</summary>
+    public static void Register(AuthorizationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.AddPolicy(View, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(FleetRoles.Viewer)));
+        options.AddPolicy(Operate, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(FleetRoles.Operator)));
+        options.AddPolicy(Administer, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(FleetRoles.Admin)));
+    }
 }
 
 /// <summary>

@@ -203,7 +203,11 @@ public sealed record AlertView(
     DateTimeOffset? FiredAt,
     DateTimeOffset? ResolvedAt,
     DateTimeOffset LastEvaluatedAt,
-    string Summary);
+    string Summary)
+{
+    /// <summary>The silence covering this alert now (the one that holds longest), or null: its notifications are not sent while it holds.</summary>
+    public AlertSilence? Silence { get; init; }
+}
 
 /// <summary>Alerts that started in [From, To), optionally of one host or severity, newest first.</summary>
 public sealed record AlertHistoryQuery(DateTimeOffset From, DateTimeOffset To, string? Host = null, AlertSeverity? Severity = null, int Limit = 200);
@@ -242,6 +246,156 @@ public interface IAlertData
     Task<IReadOnlyList<AlertView>> ActiveAsync(string? hostName, CancellationToken ct);
 
     Task<IReadOnlyList<AlertView>> HistoryAsync(AlertHistoryQuery query, CancellationToken ct);
+}
+
+// ---- Silences ----
+
+/// <summary>
+/// What an operator asks for to silence alerts: either matchers (a rule or all rules, a host name glob or all, a
+/// service glob or any) or one alert's subject (<see cref="AlertId"/>: its rule, host, service, pid and remote endpoint,
+/// so a recurrence of the same alert is covered too). It starts now and holds for <see cref="Duration"/>.
+/// A silence matching every alert on every host is refused (as Alertmanager refuses an empty matcher set).
+/// </summary>
+public sealed record AlertSilenceDraft(long? RuleId, string? HostPattern, string? ServicePattern, long? AlertId, TimeSpan Duration, string Reason)
+{
+    public const int MaxReasonLength = 500;
+    public static readonly TimeSpan MinDuration = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(7);
+
+    /// <summary>A pattern that is empty or only stars matches every name: it is no matcher at all.</summary>
+    public static bool MatchesAll(string? pattern) => string.IsNullOrWhiteSpace(pattern) || pattern.Trim().All(c => c == '*');
+
+    /// <summary>What is wrong with this draft, each naming its field; empty when it may be saved (the rule and alert are checked on save).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (AlertId is { } alert)
+        {
+            if (alert <= 0)
+            {
+                errors.Add("alertId: a positive alert id");
+            }
+            if (RuleId is not null || !MatchesAll(HostPattern) || !MatchesAll(ServicePattern))
+            {
+                errors.Add("alertId: either one alert or rule, host and service matchers, not both");
+            }
+        }
+        else
+        {
+            if (RuleId is <= 0)
+            {
+                errors.Add("ruleId: a positive rule id, or none for all rules");
+            }
+            Pattern(errors, "hostPattern", HostPattern);
+            Pattern(errors, "servicePattern", ServicePattern);
+            if (RuleId is null && MatchesAll(HostPattern) && MatchesAll(ServicePattern))
+            {
+                errors.Add("matchers: name a rule, a host pattern, a service pattern or one alert; a silence of every alert everywhere is refused");
+            }
+        }
+        if (Duration < MinDuration || Duration > MaxDuration)
+        {
+            errors.Add("duration: between 5 minutes and 7 days");
+        }
+        if (string.IsNullOrWhiteSpace(Reason))
+        {
+            errors.Add("reason: required (say why, for whoever sees the alert silenced)");
+        }
+        else if (Reason.Trim().Length > MaxReasonLength || Reason.Any(char.IsControl))
+        {
+            errors.Add($"reason: at most {MaxReasonLength} printable characters");
+        }
+        return errors;
+    }
+
+    private static void Pattern(List<string> errors, string field, string? pattern)
+    {
+        if (pattern is { } p && (p.Trim().Length > AlertRuleDraft.MaxPatternLength || p.Any(char.IsControl)))
+        {
+            errors.Add($"{field}: at most {AlertRuleDraft.MaxPatternLength} printable characters");
+        }
+    }
+}
+
+/// <summary>The one alert subject a silence made from an alert covers: the rule is the silence's <see cref="AlertSilence.RuleId"/>.</summary>
+public sealed record AlertSilenceSubject(long AlertId, string Host, string? Service, int? Pid, string? Remote);
+
+/// <summary>Active: it holds now. Expired: its end time passed. Ended: an operator ended it early.</summary>
+public enum AlertSilenceState
+{
+    Active,
+    Expired,
+    Ended,
+}
+
+/// <summary>
+/// A silence as stored: its matchers (null rule or pattern: all), or one alert's <see cref="Subject"/>; from
+/// <see cref="StartsAt"/> until <see cref="EndsAt"/>, or until <see cref="EndedAt"/> when ended early (by
+/// <see cref="EndedBy"/>). Silences are kept as history once over.
+/// </summary>
+public sealed record AlertSilence(
+    long Id,
+    long? RuleId,
+    string? RuleName,
+    string? HostPattern,
+    string? ServicePattern,
+    AlertSilenceSubject? Subject,
+    DateTimeOffset StartsAt,
+    DateTimeOffset EndsAt,
+    string Reason,
+    string CreatedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? EndedAt,
+    string? EndedBy)
+{
+    /// <summary>When it stops (or stopped) holding.</summary>
+    public DateTimeOffset Until => EndedAt is { } ended && ended < EndsAt ? ended : EndsAt;
+
+    public AlertSilenceState StateAt(DateTimeOffset now) =>
+        EndedAt is { } ended && ended < EndsAt ? AlertSilenceState.Ended : now >= EndsAt ? AlertSilenceState.Expired : AlertSilenceState.Active;
+
+    public bool IsActiveAt(DateTimeOffset now) => now >= StartsAt && now < Until;
+
+    /// <summary>What it covers, for people: "rule “fds high” · hosts web-* · services api*", or the alert's subject.</summary>
+    public string Matchers
+    {
+        get
+        {
+            string rule = RuleId is null ? "all rules" : $"rule “{RuleName ?? "#" + RuleId}”";
+            if (Subject is { } s)
+            {
+                return $"{rule} · {s.Host}" + (s.Service is { } svc ? $" / {svc}" : "") + (s.Pid is { } pid ? $" / pid {pid}" : "") + (s.Remote is { } r ? $" / {r}" : "");
+            }
+            return rule
+                + (AlertSilenceDraft.MatchesAll(HostPattern) ? " · all hosts" : $" · hosts {HostPattern}")
+                + (AlertSilenceDraft.MatchesAll(ServicePattern) ? "" : $" · services {ServicePattern}");
+        }
+    }
+}
+
+/// <summary>A silence that could not be made: every problem, each naming its field.</summary>
+public sealed class AlertSilenceInvalidException(IReadOnlyList<string> errors) : Exception("invalid alert silence: " + string.Join("; ", errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
+
+/// <summary>
+/// Alert silences (operators and admins make and end them; everyone sees them). A silenced alert is still evaluated
+/// and shown, but its notifications are logged as suppressed instead of sent; when the silence ends while the alert
+/// still fires, its firing notification goes out then. Creating and ending are audited ("alert-silence").
+/// </summary>
+public interface IAlertSilences
+{
+    /// <summary>Active silences (ending soonest first), or with <paramref name="includeOver"/> also expired and ended ones (newest first, at most <paramref name="limit"/>).</summary>
+    Task<IReadOnlyList<AlertSilence>> ListAsync(bool includeOver, int limit, CancellationToken ct);
+
+    Task<AlertSilence?> GetAsync(long id, CancellationToken ct);
+
+    /// <exception cref="AlertSilenceInvalidException">The draft does not validate, or names an unknown rule or an alert that is not open.</exception>
+    Task<AlertSilence> CreateAsync(AlertSilenceDraft draft, string actor, CancellationToken ct);
+
+    /// <summary>Ends it now; null when no such silence. A silence already over is returned as it is (nothing recorded).</summary>
+    Task<AlertSilence?> EndAsync(long id, string actor, CancellationToken ct);
 }
 
 // ---- Notifications ----
@@ -293,6 +447,9 @@ public enum DeliveryStatus
 
     /// <summary>Given up after the last attempt.</summary>
     Failed,
+
+    /// <summary>Not sent: a silence covered the alert (<see cref="DeliveryView.LastError"/> says which, "silenced by #12").</summary>
+    Suppressed,
 }
 
 /// <summary>One notification of one alert transition ("firing" or "resolved") to one channel, and how its attempts went.</summary>

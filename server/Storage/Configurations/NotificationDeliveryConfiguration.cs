@@ -11,7 +11,7 @@ internal sealed class NotificationDeliveryConfiguration : IEntityTypeConfigurati
     {
         b.ToTable("notification_deliveries", t =>
         {
-            t.HasCheckConstraint("ck_notification_deliveries_status", "status IN ('pending', 'delivered', 'failed')");
+            t.HasCheckConstraint("ck_notification_deliveries_status", "status IN ('pending', 'delivered', 'failed', 'suppressed')");
             t.HasCheckConstraint("ck_notification_deliveries_event", "event IN ('firing', 'resolved')");
         });
         b.HasKey(d => d.Id);
@@ -52,6 +52,6 @@ internal static class NotificationValueConverters
         new(v => v == AlertSeverity.Critical ? "critical" : "warning", s => s == "critical" ? AlertSeverity.Critical : AlertSeverity.Warning);
 
     public static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DeliveryStatus, string> Status =
-        new(v => v == DeliveryStatus.Delivered ? "delivered" : v == DeliveryStatus.Failed ? "failed" : "pending",
-            s => s == "delivered" ? DeliveryStatus.Delivered : s == "failed" ? DeliveryStatus.Failed : DeliveryStatus.Pending);
+        new(v => v == DeliveryStatus.Delivered ? "delivered" : v == DeliveryStatus.Failed ? "failed" : v == DeliveryStatus.Suppressed ? "suppressed" : "pending",
+            s => s == "delivered" ? DeliveryStatus.Delivered : s == "failed" ? DeliveryStatus.Failed : s == "suppressed" ? DeliveryStatus.Suppressed : DeliveryStatus.Pending);
 }

@@ -403,6 +403,109 @@ namespace Fleet.Server.Storage.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Fleet.Server.Storage.Entities.AlertSilenceEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("AlertId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("alert_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("EndedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("ended_by");
+
+                    b.Property<DateTimeOffset>("EndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ends_at");
+
+                    b.Property<string>("Host")
+                        .HasColumnType("text")
+                        .HasColumnName("host");
+
+                    b.Property<string>("HostPattern")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("host_pattern");
+
+                    b.Property<int?>("Pid")
+                        .HasColumnType("integer")
+                        .HasColumnName("pid");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset?>("ReleasedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("released_at");
+
+                    b.Property<string>("Remote")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("remote");
+
+                    b.Property<long?>("RuleId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rule_id");
+
+                    b.Property<string>("RuleName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("rule_name");
+
+                    b.Property<string>("Service")
+                        .HasColumnType("text")
+                        .HasColumnName("service");
+
+                    b.Property<string>("ServicePattern")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("service_pattern");
+
+                    b.Property<DateTimeOffset>("StartsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("starts_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_alert_silences_created_at");
+
+                    b.HasIndex("EndsAt")
+                        .HasDatabaseName("ix_alert_silences_unreleased")
+                        .HasFilter("released_at IS NULL");
+
+                    b.ToTable("alert_silences", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_alert_silences_subject", "(alert_id IS NULL) = (host IS NULL)");
+
+                            t.HasCheckConstraint("ck_alert_silences_window", "ends_at > starts_at");
+                        });
+                });
+
             modelBuilder.Entity("Fleet.Server.Storage.Entities.ApiTokenEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -955,7 +1058,7 @@ namespace Fleet.Server.Storage.Migrations
                         {
                             t.HasCheckConstraint("ck_notification_deliveries_event", "event IN ('firing', 'resolved')");
 
-                            t.HasCheckConstraint("ck_notification_deliveries_status", "status IN ('pending', 'delivered', 'failed')");
+                            t.HasCheckConstraint("ck_notification_deliveries_status", "status IN ('pending', 'delivered', 'failed', 'suppressed')");
                         });
                 });
 

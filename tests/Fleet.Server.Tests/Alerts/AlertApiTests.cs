@@ -13,6 +13,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Fleet.Server.Tests.Infrastructure;
 
 namespace Fleet.Server.Tests.Alerts;
 
@@ -36,10 +37,12 @@ public sealed class AlertApiTests(AlertHarness harness) : IClassFixture<AlertHar
         builder.Services.AddFleetStorage(builder.Configuration);
         builder.Services.AddAlerts(builder.Configuration);
         builder.Services.RemoveAll<IHostedService>();
+        builder.Services.AddTestSignIn();
         _app = builder.Build();
+        _app.UseTestSignIn();
         _app.MapAlertApi();
         await _app.StartAsync().WaitAsync(Timeout);
-        _client = _app.GetTestClient();
+        _client = _app.GetTestClient().As(FleetRoles.Admin);
     }
 
     public async Task DisposeAsync()

@@ -8,6 +8,8 @@ using Fleet.Server.Ingest;
 using Fleet.Server.Tests.Hosting;
 using Fleet.Server.Tests.Ingest;
 using Grpc.Net.Client;
+using Fleet.Server.Tests.Infrastructure;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Tests.Api;
 
@@ -23,7 +25,7 @@ public sealed class FleetApiTests : IAsyncLifetime, IDisposable
     public Task InitializeAsync()
     {
         var (http, grpc) = _factory.Start();
-        _http = new HttpClient { BaseAddress = http, Timeout = Timeout };
+        _http = new HttpClient { BaseAddress = http, Timeout = Timeout }.As(FleetRoles.Admin);
         _grpc = grpc;
         _factory.Queries.Latest["web-1"] = TestSnapshots.Valid(9);
         _factory.Queries.Hosts.Add(new HostSummary("web-1", TestSnapshots.MachineId, DateTimeOffset.UtcNow, "0.1.0", "live", "app", 11.7, 904, 6, 4096, long.MaxValue, 17, 28_232));

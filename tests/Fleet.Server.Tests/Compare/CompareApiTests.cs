@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Fleet.Server.Tests.Infrastructure;
 
 namespace Fleet.Server.Tests.Compare;
 
@@ -33,10 +34,12 @@ public sealed class CompareApiTests(StorageHarness harness) : IClassFixture<Stor
         builder.Services.AddProblemDetails();
         builder.Services.AddDashboard();
         builder.Services.AddCompare(builder.Configuration);
+        builder.Services.AddTestSignIn();
         _app = builder.Build();
+        _app.UseTestSignIn();
         _app.MapCompareApi();
         await _app.StartAsync().WaitAsync(Timeout);
-        _client = _app.GetTestClient();
+        _client = _app.GetTestClient().As(FleetRoles.Viewer);
     }
 
     public async Task DisposeAsync()

@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Xunit.Abstractions;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Tests.EndToEnd;
 
@@ -332,7 +333,8 @@ internal sealed class RunningServer : IAsyncDisposable
         }
     }
 
-    public HttpClient CreateHttpClient() => new() { BaseAddress = Http, Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>A client signed in as a viewer (the factory's test sign-in).</summary>
+    public HttpClient CreateHttpClient() => new HttpClient { BaseAddress = Http, Timeout = TimeSpan.FromSeconds(30) }.As(FleetRoles.Viewer);
 
     /// <summary>Stops the server (open streams end with Unavailable) and frees its ports.</summary>
     public async ValueTask DisposeAsync()

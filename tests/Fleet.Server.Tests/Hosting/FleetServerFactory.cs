@@ -2,6 +2,7 @@ using Fleet.Server.Api;
 using Fleet.Server.Hosting;
 using Fleet.Server.Ingest;
 using Fleet.Server.Tests.Api;
+using Fleet.Server.Tests.Infrastructure;
 using Fleet.Server.Tests.Ingest;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -14,7 +15,9 @@ namespace Fleet.Server.Tests.Hosting;
 
 /// <summary>
 /// The real server on Kestrel with real ports on 127.0.0.1 (both endpoints on port 0), storage replaced by
-/// in-memory fakes, no local database and no local agent unless a test asks for them.
+/// in-memory fakes, no local database and no local agent unless a test asks for them. Requests sign in by
+/// <see cref="TestSignIn"/>'s headers (the real policies apply) unless <c>realSignIn</c> keeps the server's own
+/// cookie and API-token schemes as the default.
 /// </summary>
 internal sealed class FleetServerFactory : WebApplicationFactory<Program>
 {
@@ -23,10 +26,12 @@ internal sealed class FleetServerFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly bool _fakeStorage;
+    private readonly bool _realSignIn;
 
-    public FleetServerFactory(IDictionary<string, string?>? settings = null, bool fakeStorage = true)
+    public FleetServerFactory(IDictionary<string, string?>? settings = null, bool fakeStorage = true, bool realSignIn = false)
     {
         _fakeStorage = fakeStorage;
+        _realSignIn = realSignIn;
         _settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["Fleet:Http:Url"] = "http://127.0.0.1:0",
@@ -65,6 +70,10 @@ internal sealed class FleetServerFactory : WebApplicationFactory<Program>
         }
         builder.ConfigureTestServices(services =>
         {
+            if (!_realSignIn)
+            {
+                services.UseTestSignInAsDefault();
+            }
             if (!_fakeStorage)
             {
                 return;

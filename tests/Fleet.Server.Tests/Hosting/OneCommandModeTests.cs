@@ -4,6 +4,8 @@ using Fleet.Contracts.V1;
 using Fleet.Server.Tests.Ingest;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Fleet.Server.Tests.Infrastructure;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Tests.Hosting;
 
@@ -44,7 +46,7 @@ public sealed class OneCommandModeTests : IDisposable
         try
         {
             var (http, grpc) = factory.Start();
-            using var client = new HttpClient { BaseAddress = http, Timeout = Deadline };
+            using var client = new HttpClient { BaseAddress = http, Timeout = Deadline }.As(FleetRoles.Viewer);
 
             var snapshot = await WaitForLatestAsync(client, cts.Token);
             using var ready = await client.GetAsync(new Uri("/healthz/ready", UriKind.Relative), cts.Token);

@@ -15,6 +15,7 @@ internal sealed class FakeIngestStore : IIngestStore, IEnrollmentTokenCatalog
     private readonly List<int> _batchSizes = [];
     private readonly ConcurrentQueue<TaskCompletionSource> _waiters = new();
     private long _nextId;
+    private int _revocationChecks;
 
     /// <summary>Thrown by StoreSnapshotsAsync while set (the database is down): nothing of the batch is stored.</summary>
     public Exception? StoreFailure { get; set; }
@@ -59,6 +60,37 @@ internal sealed class FakeIngestStore : IIngestStore, IEnrollmentTokenCatalog
             _tokens[Convert.ToHexString(hash)] = new EnrollmentToken(++_nextId, name, DateTimeOffset.UtcNow, revoked);
         }
         return token;
+    }
+
+    /// <summary>The id of the token named <paramref name="name"/>.</summary>
+    public long TokenId(string name)
+    {
+        lock (_gate)
+        {
+            return _tokens.Values.Single(t => t.Name == name).Id;
+        }
+    }
+
+    /// <summary>Revokes the token named <paramref name="name"/> in storage only, as another server would.</summary>
+    public void Revoke(string name)
+    {
+        lock (_gate)
+        {
+            var (key, token) = _tokens.Single(t => t.Value.Name == name);
+            _tokens[key] = token with { Revoked = true };
+        }
+    }
+
+    /// <summary>How many times RevokedAmongAsync was asked.</summary>
+    public int RevocationChecks => Volatile.Read(ref _revocationChecks);
+
+    public Task<IReadOnlyList<long>> RevokedAmongAsync(IReadOnlyCollection<long> tokenIds, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _revocationChecks);
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<long>>([.. _tokens.Values.Where(t => t.Revoked && tokenIds.Contains(t.Id)).Select(t => t.Id)]);
+        }
     }
 
     /// <summary>Marks a sequence committed for an agent, as an earlier stream would have.</summary>

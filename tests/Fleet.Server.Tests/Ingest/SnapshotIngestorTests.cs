@@ -24,7 +24,7 @@ public sealed class SnapshotIngestorTests : IAsyncLifetime, IDisposable
     {
         var options = Options.Create(new IngestOptions());
         _batcher = new SnapshotBatcher(_store, Options.Create(new SnapshotBatchingOptions()), new ListLogger<SnapshotBatcher>());
-        _ingestor = new SnapshotIngestor(_store, _batcher, new SnapshotValidator(options, TimeProvider.System), _config, _streams, options, _log);
+        _ingestor = new SnapshotIngestor(_store, _batcher, new SnapshotValidator(options, TimeProvider.System), _config, _streams, new AgentSnapshotLimiter(options), options, _log);
         _token = _store.AddKnownToken("ops");
     }
 

@@ -8,6 +8,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Fleet.Server.Tests.Infrastructure;
 
 namespace Fleet.Server.Tests.Live;
 
@@ -41,7 +42,9 @@ public sealed class FleetHubTests : IAsyncLifetime, IDisposable
     private async Task<(HubConnection Connection, Channel<LiveSnapshot> Received)> ConnectAsync(CancellationToken ct)
     {
         var received = Channel.CreateUnbounded<LiveSnapshot>();
-        var connection = new HubConnectionBuilder().WithUrl(new Uri(_http, FleetHub.Path)).Build();
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(_http, FleetHub.Path), o => o.Headers[TestSignIn.RoleHeader] = FleetRoles.Viewer)
+            .Build();
         connection.On<LiveSnapshot>(FleetHub.SnapshotStoredMethod, s => received.Writer.TryWrite(s));
         await connection.StartAsync(ct);
         return (connection, received);

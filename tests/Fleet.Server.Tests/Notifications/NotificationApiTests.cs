@@ -13,6 +13,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static Fleet.Server.Tests.Notifications.TestAlerts;
+using Fleet.Server.Tests.Infrastructure;
 
 namespace Fleet.Server.Tests.Notifications;
 
@@ -25,7 +26,7 @@ public sealed class NotificationApiTests
     {
         await using var h = await NotificationHarness.StartAsync();
         await using var app = await StartApiAsync(h);
-        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout };
+        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout }.As(FleetRoles.Admin);
 
         var create = await http.PostAsync("api/notification-channels", Body("""{"name":"ops","kind":"alertmanager","url":"https://hooks.example.test/ops","minSeverity":"critical","enabled":true}"""));
         Assert.Equal(HttpStatusCode.Created, create.StatusCode);
@@ -56,7 +57,7 @@ public sealed class NotificationApiTests
     {
         await using var h = await NotificationHarness.StartAsync();
         await using var app = await StartApiAsync(h);
-        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout };
+        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout }.As(FleetRoles.Admin);
 
         var invalid = await http.PostAsync("api/notification-channels", Body("""{"name":"","kind":"webhook","url":"ftp://x.test/","minSeverity":"warning","enabled":true}"""));
         var notJson = await http.PostAsync("api/notification-channels", Body("{name:"));
@@ -79,7 +80,7 @@ public sealed class NotificationApiTests
         var b = await h.AddChannelAsync("b", ChannelKind.Alertmanager, new Uri("https://b.test/"));
         await h.EnqueueAsync(Firing(Alert(1)), Firing(Alert(2)));
         await using var app = await StartApiAsync(h);
-        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout };
+        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout }.As(FleetRoles.Admin);
 
         var all = JsonDocument.Parse(await http.GetStringAsync("api/notification-deliveries")).RootElement.EnumerateArray().ToList();
         var ofB = JsonDocument.Parse(await http.GetStringAsync($"api/notification-deliveries?channelId={b.Id}&limit=1")).RootElement.EnumerateArray().ToList();
@@ -104,7 +105,9 @@ public sealed class NotificationApiTests
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(h.Channels);
         builder.Services.AddSingleton<IActorAccessor>(new FixedActor("api tester"));
+        builder.Services.AddTestSignIn();
         var app = builder.Build();
+        app.UseTestSignIn();
         app.MapNotificationApi();
         await app.StartAsync().WaitAsync(Timeout);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -18,6 +18,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using static Fleet.Server.Tests.Dashboard.DashboardSnapshots;
 using static Fleet.Server.Tests.Snapshots.SnapshotRig;
+using Fleet.Server.Tests.Infrastructure;
 
 namespace Fleet.Server.Tests.Snapshots;
 
@@ -49,11 +50,13 @@ public sealed class SnapshotApiTests(IncidentFixture fixture) : IClassFixture<In
         builder.Services.AddSingleton<IAlertData, PostgresAlertData>();
         builder.Services.AddSnapshots(builder.Configuration);
         builder.Services.RemoveAll<IHostedService>();
+        builder.Services.AddTestSignIn();
         _app = builder.Build();
+        _app.UseTestSignIn();
         _app.MapSnapshotApi();
         await _app.StartAsync().WaitAsync(TestTimeout);
         string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        _client = new HttpClient { BaseAddress = new Uri(address), Timeout = TestTimeout };
+        _client = new HttpClient { BaseAddress = new Uri(address), Timeout = TestTimeout }.As(FleetRoles.Operator);
     }
 
     public void Dispose() => _client?.Dispose();

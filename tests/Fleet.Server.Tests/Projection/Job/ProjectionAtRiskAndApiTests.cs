@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using static Fleet.Server.Tests.Dashboard.DashboardSnapshots;
 using static Fleet.Server.Tests.Projection.Job.ProjectionJobHarness;
+using Fleet.Server.Tests.Infrastructure;
 
 namespace Fleet.Server.Tests.Projection.Job;
 
@@ -98,10 +99,12 @@ public sealed class ProjectionAtRiskAndApiTests(ProjectionJobHarness harness) : 
         builder.WebHost.UseTestServer();
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(harness.Store);
+        builder.Services.AddTestSignIn();
         await using var app = builder.Build();
+        app.UseTestSignIn();
         app.MapProjectionApi();
         await app.StartAsync().WaitAsync(TestTimeout);
-        using var http = app.GetTestClient();
+        using var http = app.GetTestClient().As(FleetRoles.Viewer);
         var stored = await harness.Store.HostAsync(Host, CancellationToken.None).WaitAsync(TestTimeout);
 
         foreach (string path in new[] { $"/api/hosts/{Host}/projections", $"/api/projections?host={Host}" })
