@@ -117,6 +117,71 @@ public sealed class AccessTests(DashboardFixture fixture, ITestOutputHelper outp
         page.AssertNoErrors();
     });
 
+    [Fact(Timeout = TestTimeout)]
+    public Task Admin_CreatesAnOperator_WhoThenSignsInWithThatRole() => WithLogsAsync(async () =>
+    {
+        string name = $"op-{Guid.NewGuid():N}"[..12];
+        await using (var admin = await fixture.OpenPageAsync(FleetRoles.Admin))
+        {
+            await admin.GoAsync("/admin/users");
+            await admin.Page.Locator("input[data-testid=user-name]").FillAsync(name);
+            await admin.Page.Locator("input[data-testid=user-password]").FillAsync("short");
+            await admin.Page.GetByTestId("user-create-button").ClickAsync();
+            // The server's password rule, under the password field; nobody is created.
+            await Expect(admin.Page.Locator(".mud-input-control").Filter(new() { Has = admin.Page.Locator("input[data-testid=user-password]") }))
+                .ToContainTextAsync("at least 12");
+            await Expect(admin.Page.Locator($"[data-testid=user-row][data-user-name='{name}']")).ToHaveCountAsync(0);
+
+            await admin.Page.Locator("input[data-testid=user-password]").FillAsync(DashboardFixture.Password);
+            await admin.Page.Locator("[data-testid=user-role]").ClickAsync();
+            await admin.Page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = FleetRoles.Operator }).First.ClickAsync();
+            await admin.Page.GetByTestId("user-create-button").ClickAsync();
+            await Expect(admin.Page.Locator($"[data-testid=user-row][data-user-name='{name}']")).ToHaveAttributeAsync("data-role", FleetRoles.Operator);
+            // The refused attempt's error is gone with it.
+            await Expect(admin.Page.Locator("[data-testid=user-create] .mud-input-error")).ToHaveCountAsync(0);
+            await admin.ScreenshotAsync("admin-users");
+            admin.AssertNoErrors();
+        }
+
+        await using var page = await fixture.OpenPageAsync(role: null);
+        await page.SignInAsync(name, DashboardFixture.Password);
+        await page.WaitInteractiveAsync();
+        await Expect(page.Page.GetByTestId("user-menu")).ToHaveAttributeAsync("data-role", FleetRoles.Operator);
+        page.AssertNoErrors();
+    });
+
+    [Fact(Timeout = TestTimeout)]
+    public Task ApiToken_CreatedOnTheAccountPage_OpensTheApiOnce_AndRevokedNoLonger() => WithLogsAsync(async () =>
+    {
+        await using var page = await fixture.OpenPageAsync(FleetRoles.Viewer);
+        await page.GoAsync("/account");
+        string name = $"script-{Guid.NewGuid():N}"[..15];
+
+        await page.Page.Locator("input[data-testid=token-name]").FillAsync(name);
+        await page.Page.GetByTestId("token-create-button").ClickAsync();
+        var secret = page.Page.GetByTestId("secret-value");
+        await Expect(secret).ToBeVisibleAsync();
+        string token = (await secret.TextContentAsync())?.Trim() ?? "";
+        await page.ScreenshotAsync("account-token-created");
+
+        using var api = new HttpClient { BaseAddress = fixture.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using (var allowed = await api.GetAsync("api/hosts"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, allowed.StatusCode);
+        }
+
+        var row = page.Page.Locator($"[data-testid=token-row][data-token-name='{name}']");
+        await row.GetByTestId("token-revoke").ClickAsync();
+        await page.Page.GetByTestId("confirm-revoke").ClickAsync();
+        await Expect(row).ToHaveAttributeAsync("data-state", "revoked");
+        using (var refused = await api.GetAsync("api/hosts"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+        page.AssertNoErrors();
+    });
+
     private async Task WithLogsAsync(Func<Task> test)
     {
         int before = fixture.PageServerErrors().Count;
