@@ -20,7 +20,7 @@ namespace Fleet.Browser.Tests;
 /// /signin form; a test's page starts with that user's session cookie (the sign-in form is rate limited per address).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes a fixture through IAsyncLifetime.DisposeAsync")]
-public sealed class DashboardFixture : IAsyncLifetime
+public class DashboardFixture : IAsyncLifetime
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
@@ -37,6 +37,9 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     /// <summary>The password of the users the fixture creates (long enough for the server's rule).</summary>
     internal const string Password = "browser-test-password";
+
+    /// <summary>Whether the fixture creates a user per role on start (a first run has none: <see cref="FirstRunFixture"/>).</summary>
+    protected virtual bool CreatesUsers => true;
 
     /// <summary>The user of each role, created on start.</summary>
     internal static string UserOf(string role) => $"{role}-browser";
@@ -62,7 +65,7 @@ public sealed class DashboardFixture : IAsyncLifetime
             _server = new DashboardServer(_database.ConnectionString, _agentState, LeakerMarker, Logs);
             BaseAddress = await Task.Run(_server.Start).WaitAsync(Deadline);
             var users = _server.Services.GetRequiredService<IUserAdmin>();
-            foreach (var role in FleetRoles.All)
+            foreach (var role in CreatesUsers ? FleetRoles.All : [])
             {
                 await users.CreateAsync(UserOf(role), Password, role, "browser fixture", CancellationToken.None).WaitAsync(Deadline);
                 _sessions[role] = await SignInThroughTheFormAsync(UserOf(role)).WaitAsync(Deadline);
@@ -159,6 +162,12 @@ public sealed class DashboardFixture : IAsyncLifetime
             throw new AggregateException("tearing the browser fixture down failed", problems);
         }
     }
+}
+
+/// <summary>The server on its first run: no user yet, so it logs the one-time link that creates the first administrator.</summary>
+public sealed class FirstRunFixture : DashboardFixture
+{
+    protected override bool CreatesUsers => false;
 }
 
 /// <summary>Collects what <see cref="LogSink.WriteTo"/> writes, for a file.</summary>
