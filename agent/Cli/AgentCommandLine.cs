@@ -24,7 +24,8 @@ internal static class AgentCommandLine
 
         usage:
           fleet-agent run --server URL (--token TOKEN | --token-file PATH) --state-dir DIR
-                          [--interval 10s] [--procfs PATH] [--rules FILE] [--ca-file PATH] [--allow-plaintext]
+                          [--interval 10s] [--procfs PATH] [--rules FILE]
+                          [--server-fingerprint SHA256 | --ca-file PATH] [--allow-plaintext]
               Collects every interval and streams each snapshot to the Fleet server over one long-lived
               gRPC stream. Snapshots are spooled in DIR first (bounded: 8640 snapshots / 256 MiB, oldest
               dropped first), so collection goes on while the server is unreachable and nothing is lost
@@ -32,7 +33,8 @@ internal static class AgentCommandLine
               backoff (0.5 s doubling to 30 s), also after the server refused the token. SIGTERM or Ctrl-C
               stops it cleanly; the spool stays in DIR for the next start.
           fleet-agent simulate --hosts N --server URL --token TOKEN [--interval 10s] [--state-dir DIR]
-                               [--seed S] [--speed X] [--ca-file PATH] [--allow-plaintext]
+                               [--seed S] [--speed X] [--server-fingerprint SHA256 | --ca-file PATH]
+                               [--allow-plaintext]
               Streams N made-up hosts (sim-host-001 ...) through the same spool and stream code, each with
               its own state folder below DIR (default: fleet-simulate-SEED in the temp folder): plausible
               services with steady, daily-cycle, leaking, CLOSE_WAIT and restarting behaviours, and sysctls
@@ -57,7 +59,13 @@ internal static class AgentCommandLine
           --state-dir DIR    the agent's state: its id, the next sequence number and the spool
           --interval D       time between snapshots: 10s (default), 1500ms, 1m, 1h; from 1s to 1h. The
                              server may configure another
-          --ca-file PATH     a PEM bundle of CA certificates to trust for the server's certificate
+          --server-fingerprint SHA256
+                             trust exactly the server certificate with this SHA-256 fingerprint (64 hex
+                             digits, colons allowed, any case; the server logs it at start), also when it
+                             is self-signed; any other certificate is refused before the token is sent.
+                             Else the FLEET_SERVER_FINGERPRINT environment variable
+          --ca-file PATH     a PEM bundle of CA certificates to trust for the server's certificate (or
+                             the server's own self-signed certificate, fleet-server.pem)
           --allow-plaintext  allow http:// to a server that is not on loopback
           --hosts N          simulate: how many hosts (1 to 10000)
           --seed S           simulate: the fleet's seed (default 1)
@@ -196,6 +204,7 @@ internal sealed class AgentOptions
     public string? StateDirectory { get; private set; }
     public TimeSpan Interval { get; private set; } = TimeSpan.FromSeconds(10);
     public string? CaFile { get; private set; }
+    public string? ServerFingerprint { get; private set; }
     public bool AllowPlaintext { get; private set; }
     public int Hosts { get; private set; }
     public int Seed { get; private set; } = 1;
@@ -275,6 +284,9 @@ internal sealed class AgentOptions
                     break;
                 case "--ca-file":
                     o.CaFile = Value(args, ref i);
+                    break;
+                case "--server-fingerprint":
+                    o.ServerFingerprint = Value(args, ref i);
                     break;
                 case "--allow-plaintext":
                     o.AllowPlaintext = true;
@@ -363,6 +375,16 @@ internal sealed class AgentOptions
         {
             throw new UsageException($"--ca-file: '{CaFile}' does not exist");
         }
+        string fingerprintOption = "--server-fingerprint";
+        if (ServerFingerprint is null && environment("FLEET_SERVER_FINGERPRINT") is { Length: > 0 } pinned)
+        {
+            ServerFingerprint = pinned;
+            fingerprintOption = "FLEET_SERVER_FINGERPRINT";
+        }
+        if (IngestChannel.ValidateTrust(Server, CaFile, ServerFingerprint, handlerReplaced: false, fingerprintOption, "--ca-file") is { } trust)
+        {
+            throw new UsageException(trust);
+        }
         if (Command == "run")
         {
             if (StateDirectory is null)
@@ -394,6 +416,7 @@ internal sealed class AgentOptions
         MachineIdPath = Collector.MachineIdPath,
         AllowPlaintext = AllowPlaintext,
         CaFile = CaFile,
+        ServerFingerprint = ServerFingerprint,
         GroupingRules = AgentCommandLine.LoadRules(RulesFile).ToList(),
     };
 
@@ -408,6 +431,7 @@ internal sealed class AgentOptions
         Speed = Speed,
         AllowPlaintext = AllowPlaintext,
         CaFile = CaFile,
+        ServerFingerprint = ServerFingerprint,
     };
 
     /// <summary>Durations as 1500ms, 10s, 5m, 1h, or a plain number of seconds.</summary>

@@ -29,6 +29,9 @@ public sealed class FleetSimulatorOptions
 
     public string? CaFile { get; init; }
 
+    /// <summary>The SHA-256 of the server's certificate: that certificate alone is trusted (see AgentRunnerOptions.ServerFingerprint).</summary>
+    public string? ServerFingerprint { get; init; }
+
     /// <summary>Per host; smaller than a real agent's by default (an hour at 10 s, 32 MiB).</summary>
     public SpoolLimits SpoolLimits { get; init; } = new(360, 32L * 1024 * 1024);
 
@@ -51,6 +54,10 @@ public sealed class FleetSimulatorOptions
         if (IngestChannel.Validate(ServerAddress, AllowPlaintext) is { } address)
         {
             problems.Add($"{nameof(ServerAddress)}: {address}");
+        }
+        if (IngestChannel.ValidateTrust(ServerAddress, CaFile, ServerFingerprint, HttpHandler is not null, nameof(ServerFingerprint), nameof(CaFile)) is { } trust)
+        {
+            problems.Add(trust);
         }
         if (string.IsNullOrWhiteSpace(EnrollmentToken))
         {
@@ -122,6 +129,7 @@ public sealed class FleetSimulator
                     EnrollmentToken = _options.EnrollmentToken,
                     AllowPlaintext = _options.AllowPlaintext,
                     CaFile = _options.CaFile,
+                    ServerFingerprint = _options.ServerFingerprint,
                     HttpHandler = _options.HttpHandler,
                     MaxInFlight = _options.MaxInFlight,
                     Delay = _options.ReconnectDelay,

@@ -28,6 +28,13 @@ public sealed class AgentRunnerOptions
     /// <summary>A PEM bundle whose certificates are trusted as roots for the server's certificate.</summary>
     public string? CaFile { get; init; }
 
+    /// <summary>
+    /// The SHA-256 fingerprint of the server's certificate (64 hex digits, colons allowed, any case): that
+    /// certificate alone is trusted, also when it is self-signed or names another host; a different one is
+    /// refused before anything is sent. Excludes <see cref="CaFile"/>.
+    /// </summary>
+    public string? ServerFingerprint { get; init; }
+
     /// <summary>Local grouping rules, used while the server configures none.</summary>
     public IReadOnlyList<GroupingRule> GroupingRules { get; init; } = [];
 
@@ -70,6 +77,10 @@ public sealed class AgentRunnerOptions
         {
             problems.Add($"{nameof(CaFile)}: '{CaFile}' does not exist");
         }
+        if (IngestChannel.ValidateTrust(ServerAddress, CaFile, ServerFingerprint, HttpHandler is not null, nameof(ServerFingerprint), nameof(CaFile)) is { } trust)
+        {
+            problems.Add(trust);
+        }
         if (SpoolLimits is null || SpoolLimits.MaxSnapshots < 1 || SpoolLimits.MaxBytes < 1)
         {
             problems.Add($"{nameof(SpoolLimits)}: both limits must be positive");
@@ -87,6 +98,7 @@ public sealed class AgentRunnerOptions
         EnrollmentToken = EnrollmentToken,
         AllowPlaintext = AllowPlaintext,
         CaFile = CaFile,
+        ServerFingerprint = ServerFingerprint,
         HttpHandler = HttpHandler,
         MaxInFlight = MaxInFlight,
         Delay = ReconnectDelay,

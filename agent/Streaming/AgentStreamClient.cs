@@ -25,6 +25,7 @@ internal sealed class AgentStreamClient
     private readonly ILogger _logger;
     private readonly ReconnectBackoff _backoff;
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+    private readonly ServerCertificateCheck _certificates;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TaskCompletionSource _hostKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
@@ -52,6 +53,12 @@ internal sealed class AgentStreamClient
         {
             throw new ArgumentException("MaxInFlight must be at least 1", nameof(options));
         }
+        if (IngestChannel.ValidateTrust(options.ServerAddress, options.CaFile, options.ServerFingerprint, options.HttpHandler is not null,
+                nameof(options.ServerFingerprint), nameof(options.CaFile)) is { } trust)
+        {
+            throw new ArgumentException(trust, nameof(options));
+        }
+        _certificates = new ServerCertificateCheck(options.ServerFingerprint is { } fingerprint ? ServerFingerprint.TryParse(fingerprint, out _) : null);
         if (options.CaFile is { } caFile && options.HttpHandler is null)
         {
             // A bad CA bundle is a configuration error: say so at start, not on the first connection.
@@ -116,7 +123,7 @@ internal sealed class AgentStreamClient
         {
             return;
         }
-        using var channel = IngestChannel.Create(_options);
+        using var channel = IngestChannel.Create(_options, _certificates);
         var client = new AgentIngest.AgentIngestClient(channel);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -159,7 +166,19 @@ internal sealed class AgentStreamClient
                 _connected = false;
             }
             var delay = NextDelay(welcomed, started);
-            if (_backoff.Failures <= 1 || welcomed)
+            if (_certificates.TakeRefused() is { } refused)
+            {
+                // Not an outage: the wrong server, a renewed certificate, or a trust not set up. Said every time, at error level.
+                if (_certificates.Pinned is { } pinned)
+                {
+                    _logger.ServerCertificateRefused(refused.Fingerprint, pinned, _options.ServerAddress, delay.TotalSeconds, _spool.Count);
+                }
+                else
+                {
+                    _logger.ServerCertificateUntrusted(_options.ServerAddress, refused.Fingerprint, refused.Errors, delay.TotalSeconds, _spool.Count);
+                }
+            }
+            else if (_backoff.Failures <= 1 || welcomed)
             {
                 _logger.StreamDown(_options.ServerAddress, failure, delay.TotalSeconds, _spool.Count);
             }

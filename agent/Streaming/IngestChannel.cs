@@ -6,8 +6,8 @@ using Grpc.Net.Client;
 namespace Fleet.Agent.Streaming;
 
 /// <summary>
-/// The HTTP/2 connection to the server's AgentIngest service: TLS (optionally trusting a private CA bundle),
-/// plaintext only where allowed, keep-alive pings so that a silently dead peer is noticed, and one
+/// The HTTP/2 connection to the server's AgentIngest service: TLS (trusting the system's roots, a private CA
+/// bundle, or exactly one pinned server certificate), plaintext only where allowed, keep-alive pings so that a silently dead peer is noticed, and one
 /// connection per agent held open for as long as the agent runs.
 /// </summary>
 internal static class IngestChannel
@@ -41,7 +41,37 @@ internal static class IngestChannel
     public static bool IsLoopback(Uri address) =>
         address.IsLoopback || (IPAddress.TryParse(address.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));
 
-    public static GrpcChannel Create(StreamClientOptions options)
+    /// <summary>
+    /// Why the server's certificate cannot be checked as asked, or null: a pin needs https, excludes a CA
+    /// bundle (the pin alone decides), and cannot be applied to a replaced HTTP handler. Names the options
+    /// the way the caller spells them.
+    /// </summary>
+    public static string? ValidateTrust(Uri? address, string? caFile, string? fingerprint, bool handlerReplaced, string fingerprintName, string caFileName)
+    {
+        if (fingerprint is null)
+        {
+            return null;
+        }
+        if (ServerFingerprint.TryParse(fingerprint, out string? problem) is null)
+        {
+            return $"{fingerprintName}: {problem}";
+        }
+        if (address is not null && address.IsAbsoluteUri && address.Scheme != Uri.UriSchemeHttps)
+        {
+            return $"{fingerprintName}: pins the server's TLS certificate, but the server address '{address}' is not https://";
+        }
+        if (caFile is not null)
+        {
+            return $"{fingerprintName} and {caFileName}: give one (with a pinned fingerprint, that certificate alone is trusted)";
+        }
+        if (handlerReplaced)
+        {
+            return $"{fingerprintName}: cannot be applied to a replaced HTTP handler";
+        }
+        return null;
+    }
+
+    public static GrpcChannel Create(StreamClientOptions options, ServerCertificateCheck? check = null)
     {
         string? problem = Validate(options.ServerAddress, options.AllowPlaintext);
         if (problem is not null)
@@ -68,13 +98,18 @@ internal static class IngestChannel
                 EnableMultipleHttp2Connections = false,
                 ConnectTimeout = ConnectTimeout,
             };
+            // Chain and name errors do not matter with a pin (a self-signed certificate has both); the
+            // fingerprint does, always. A refused handshake ends the connection before any request.
+            var ssl = new SslClientAuthenticationOptions();
+            if (check is not null)
+            {
+                ssl.RemoteCertificateValidationCallback = (_, presented, _, errors) => check.Check(presented, errors);
+            }
             if (options.CaFile is { } caFile)
             {
-                sockets.SslOptions = new SslClientAuthenticationOptions
-                {
-                    CertificateChainPolicy = TrustingCaBundle(caFile),
-                };
+                ssl.CertificateChainPolicy = TrustingCaBundle(caFile);
             }
+            sockets.SslOptions = ssl;
             handler = sockets;
             ownsHandler = true;
         }

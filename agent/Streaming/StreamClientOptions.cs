@@ -13,6 +13,12 @@ internal sealed class StreamClientOptions
     /// <summary>A PEM bundle whose certificates are trusted as roots for the server's certificate.</summary>
     public string? CaFile { get; init; }
 
+    /// <summary>
+    /// The SHA-256 of the server's certificate (hex, colons allowed): that certificate alone is trusted,
+    /// whatever its chain and names; any other refuses the connection before Hello.
+    /// </summary>
+    public string? ServerFingerprint { get; init; }
+
     /// <summary>Replaces the SocketsHttpHandler (tests); keep-alive and TLS settings are then the handler's.</summary>
     public HttpMessageHandler? HttpHandler { get; init; }
 

@@ -26,6 +26,12 @@ internal static partial class StreamingLog
     [LoggerMessage(Level = LogLevel.Error, Message = "enrollment token refused by {Server}: {Detail}; retrying in {DelaySeconds:F1} s (fix --token, --token-file or FLEET_TOKEN, or enroll the host again)")]
     public static partial void TokenRefused(this ILogger logger, Uri server, string detail, double delaySeconds);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "the server's certificate SHA-256 {Presented} does not match the pinned {Pinned} (--server-fingerprint, FLEET_SERVER_FINGERPRINT): refused {Server} before sending anything; retrying in {DelaySeconds:F1} s, {Count} snapshot(s) spooled. If the server's certificate was replaced or renewed, pin the fingerprint it logs at start")]
+    public static partial void ServerCertificateRefused(this ILogger logger, string presented, string pinned, Uri server, double delaySeconds, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the certificate of {Server} (SHA-256 {Presented}) is not trusted ({Errors}): refused before sending anything; retrying in {DelaySeconds:F1} s, {Count} snapshot(s) spooled. Trust its CA with --ca-file, or, if the server logged this fingerprint at start, pin it with --server-fingerprint")]
+    public static partial void ServerCertificateUntrusted(this ILogger logger, Uri server, string presented, System.Net.Security.SslPolicyErrors errors, double delaySeconds, int count);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "stream to {Server} down ({Failure}); reconnecting in {DelaySeconds:F1} s, {Count} snapshot(s) spooled")]
     public static partial void StreamDown(this ILogger logger, Uri server, string failure, double delaySeconds, int count);
 

@@ -10,7 +10,7 @@ namespace Fleet.Server.Alerts;
 /// <see cref="IAlertSilences"/> over EF Core. A new silence is validated (the rule must exist; a silence made from an
 /// alert takes that open alert's rule and exact subject) and saved with its audit entry ("alert-silence", "created")
 /// in one SaveChanges. Ending one early records who ended it, the audit entry ("ended") and the notifications of the
-/// alerts that outlived it (see <see cref="Silences.ReleaseAsync"/>) in one SaveChanges, holding the
+/// alerts that outlived it (see <see cref="Silences.ReleaseAsync"/>) in one transaction, holding the
 /// <see cref="AlertStateGate"/> so no evaluation interleaves. Expiry is handled by the evaluator's tick.
 /// </summary>
 public sealed class AlertSilenceStore(IDbContextFactory<FleetDbContext> contexts, IAlertTransitionSink sink, AlertStateGate gate, TimeProvider time) : IAlertSilences
@@ -126,11 +126,13 @@ public sealed class AlertSilenceStore(IDbContextFactory<FleetDbContext> contexts
         entity.EndedBy = actor;
         var after = entity.ToModel();
         db.AuditLog.Add(AuditEntryEntity.Change(now, actor, "ended", AuditEntity, Id(id), after.Matchers, before, after));
+        // Written first (inside the transaction): the sink reads which silences still hold from the database.
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
         if (entity.ReleasedAt is null)
         {
             await Silences.ReleaseAsync(db, sink, [entity], now, ct).ConfigureAwait(false);
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
         }
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return after;
     }

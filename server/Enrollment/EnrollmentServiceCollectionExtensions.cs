@@ -6,9 +6,9 @@ namespace Fleet.Server.Enrollment;
 public static class EnrollmentServiceCollectionExtensions
 {
     /// <summary>
-    /// Agent enrollment (<see cref="IEnrollmentAdmin"/> on PostgreSQL). Needs storage (<c>AddStorage</c>) and ingest
-    /// (<c>AddIngest</c>: the stream registry whose streams a revocation cuts, and the watch for revocations made
-    /// elsewhere). Its settings are ingest's (<c>Fleet:Ingest:RevocationCheckInterval</c>).
+    /// Agent enrollment (<see cref="IEnrollmentAdmin"/> on PostgreSQL). Needs storage (<c>AddStorage</c>); with ingest
+    /// (<c>AddIngest</c>: the stream registry) a revocation also cuts this server's open streams of the token at once,
+    /// without it (the command line) the running servers cut them within <c>Fleet:Ingest:RevocationCheckInterval</c>.
     /// </summary>
     public static IServiceCollection AddEnrollment(this IServiceCollection services, IConfiguration configuration)
     {

@@ -16,11 +16,15 @@ namespace Fleet.Server.Enrollment;
 /// within <see cref="IngestOptions.RevocationCheckInterval"/> (<see cref="RevocationWatch"/>), and every server
 /// refuses the token on the next Hello.
 /// </summary>
+/// <remarks>
+/// <paramref name="streams"/> is optional: a process without ingest (the <c>tokens</c> command line) makes and
+/// revokes tokens with the same rules and audit; a running server then cuts its streams through its watch.
+/// </remarks>
 public sealed partial class PostgresEnrollmentAdmin(
     IDbContextFactory<FleetDbContext> contexts,
-    AgentStreams streams,
     TimeProvider clock,
-    ILogger<PostgresEnrollmentAdmin> logger) : IEnrollmentAdmin
+    ILogger<PostgresEnrollmentAdmin> logger,
+    AgentStreams? streams = null) : IEnrollmentAdmin
 {
     public const string AuditEntity = "enrollment-token";
 
@@ -91,7 +95,7 @@ public sealed partial class PostgresEnrollmentAdmin(
         }
         await tx.CommitAsync(ct);
         // After the commit: a stream cut now cannot come back in (its Hello finds the token revoked).
-        int cut = streams.Revoke(tokenId);
+        int cut = streams?.Revoke(tokenId) ?? 0;
         LogRevoked(logger, entity.Name, tokenId, actor, cut);
         return true;
     }
@@ -115,7 +119,7 @@ public sealed partial class PostgresEnrollmentAdmin(
                 TokenRevoked = a.Token != null && a.Token.RevokedAt != null,
             })
             .ToListAsync(ct);
-        var open = streams.OpenAgentIds();
+        var open = streams?.OpenAgentIds() ?? new HashSet<string>();
         return
         [
             .. rows.Select(r => new AgentView(

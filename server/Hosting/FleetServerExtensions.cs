@@ -26,7 +26,7 @@ public static partial class FleetServerExtensions
         bool oneCommandMode = builder.AddLocalDatabase();
         var services = builder.Services;
         var configuration = builder.Configuration;
-        services.AddFleetEndpoints(configuration);
+        builder.AddFleetEndpoints(oneCommandMode);
         services.AddOptions<DatabaseStartupOptions>().Bind(configuration.GetSection(DatabaseStartupOptions.Section));
         // Migrations run when the host is starting: after the local database started, before storage's services.
         services.AddHostedService<DatabaseMigrationService>();

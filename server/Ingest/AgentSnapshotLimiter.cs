@@ -73,7 +73,7 @@ public sealed class AgentSnapshotLimiter : IDisposable
 
     private static PartitionedRateLimiter<string> Create(IngestRateLimitOptions options)
     {
-        var (tokens, period) = IngestRateLimitOptions.Refill(options.SnapshotsPerSecond);
+        var (tokens, period) = IngestRateLimitOptions.Refill(options.SnapshotsPerSecond, options.Burst);
         var bucket = new TokenBucketRateLimiterOptions
         {
             TokenLimit = options.Burst,

@@ -32,7 +32,7 @@ public sealed class ConnectLimiter : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value.RateLimit;
         _logger = logger;
-        var (tokens, period) = IngestRateLimitOptions.Refill(_options.ConnectsPerMinute / 60);
+        var (tokens, period) = IngestRateLimitOptions.Refill(_options.ConnectsPerMinute / 60, _options.ConnectBurst);
         var bucket = new TokenBucketRateLimiterOptions
         {
             TokenLimit = _options.ConnectBurst,

@@ -66,16 +66,15 @@ public sealed class IngestRateLimitOptions
         return errors;
     }
 
-    /// <summary>A token bucket's refill as whole tokens per period: one token every 1/rate, or several per millisecond.</summary>
-    internal static (int Tokens, TimeSpan Period) Refill(double perSecond)
+    /// <summary>
+    /// A token bucket's refill for <paramref name="perSecond"/>: whole tokens (at most the burst, so none is lost to the
+    /// cap) every period, the period at least a second while the rate allows, so a bucket's timer fires about once a
+    /// second instead of once per token. 10 a second: 10 every second; 0.5: one every 2 s; 2.5: 3 every 1.2 s.
+    /// </summary>
+    internal static (int Tokens, TimeSpan Period) Refill(double perSecond, int burst)
     {
-        // TokenBucketRateLimiter adds whole tokens; its period is best not much under a millisecond.
-        double interval = 1.0 / perSecond;
-        if (interval >= 0.001)
-        {
-            return (1, TimeSpan.FromSeconds(interval));
-        }
-        return ((int)Math.Ceiling(perSecond / 1000), TimeSpan.FromMilliseconds(1));
+        int tokens = (int)Math.Clamp(Math.Ceiling(perSecond), 1, Math.Max(1, burst));
+        return (tokens, TimeSpan.FromSeconds(tokens / perSecond));
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

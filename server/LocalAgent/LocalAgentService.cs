@@ -1,7 +1,7 @@
-using System.Net.Security;
 using Fleet.Agent.Streaming;
 using Fleet.Server.Hosting;
 using Fleet.Server.Ingest;
+using Fleet.Web.Data;
 using Microsoft.Extensions.Options;
 
 namespace Fleet.Server.LocalAgent;
@@ -9,14 +9,13 @@ namespace Fleet.Server.LocalAgent;
 /// <summary>
 /// Runs a Fleet agent inside the server, streaming this machine to the server's own gRPC endpoint over loopback
 /// through the same client code a separate agent uses. It enrolls itself with a fresh token named
-/// "local-agent", kept in memory only.
+/// "local-agent", kept in memory only, and revokes the ones of earlier runs.
 /// </summary>
 internal sealed partial class LocalAgentService(
     IServiceProvider services,
     FleetEndpoints endpoints,
     IHostApplicationLifetime lifetime,
     IOptions<LocalAgentOptions> options,
-    IOptions<FleetEndpointOptions> endpointOptions,
     IOptions<AgentConfigOptions> agentConfig,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -35,16 +34,14 @@ internal sealed partial class LocalAgentService(
             LogNoAddress(_logger);
             return;
         }
-        if (services.GetService<IIngestStore>() is not { } store)
+        if (services.GetService<IEnrollmentAdmin>() is not { } enrollment)
         {
             LogNoStorage(_logger);
             return;
         }
-        var (token, hash) = EnrollmentTokens.Create();
-        await store.AddTokenAsync(TokenName, hash, stoppingToken).ConfigureAwait(false);
+        string token = await EnrollAsync(enrollment, stoppingToken).ConfigureAwait(false);
 
         string stateDirectory = options.Value.StateDirectory is { Length: > 0 } configured ? configured : DefaultStateDirectory(services);
-        using var handler = address.Scheme == Uri.UriSchemeHttps ? TrustingOwnCertificate(endpointOptions.Value.Grpc.Certificate) : null;
         var runner = new AgentRunner(
             new AgentRunnerOptions
             {
@@ -56,7 +53,8 @@ internal sealed partial class LocalAgentService(
                 ProcRoot = options.Value.ProcRoot,
                 // The server itself allowed its plaintext endpoint (loopback, or Fleet:Ingest:AllowPlaintext).
                 AllowPlaintext = true,
-                HttpHandler = handler,
+                // With TLS, exactly the server's own certificate (self-signed or not) is trusted.
+                ServerFingerprint = endpoints.GrpcCertificate?.Fingerprint,
             },
             loggers.CreateLogger<AgentRunner>());
         LogStarting(_logger, address, stateDirectory);
@@ -70,6 +68,25 @@ internal sealed partial class LocalAgentService(
             LogFailed(_logger, ex, stateDirectory);
         }
     }
+
+    /// <summary>
+    /// A fresh token for this run, after revoking the ones earlier runs made (kept in memory only, they cannot be used
+    /// again): one live "local-agent" token in the enrollment list, not one per start.
+    /// </summary>
+    private static async Task<string> EnrollAsync(IEnrollmentAdmin enrollment, CancellationToken ct)
+    {
+        foreach (var earlier in await enrollment.ListTokensAsync(ct).ConfigureAwait(false))
+        {
+            if (earlier.Name == TokenName && earlier.RevokedAt is null)
+            {
+                await enrollment.RevokeTokenAsync(earlier.Id, Actor, ct).ConfigureAwait(false);
+            }
+        }
+        return (await enrollment.CreateTokenAsync(TokenName, Actor, ct).ConfigureAwait(false)).Secret;
+    }
+
+    /// <summary>Who the audit log names for the local agent's tokens.</summary>
+    public const string Actor = "one-command mode";
 
     /// <summary>"agent" beside the local database's folder (/var/lib/fleet/agent as root), else under Fleet's data root.</summary>
     internal static string DefaultStateDirectory(IServiceProvider services)
@@ -98,22 +115,6 @@ internal sealed partial class LocalAgentService(
         }
     }
 
-    /// <summary>With TLS on the gRPC endpoint, the local agent trusts exactly the server's own certificate.</summary>
-    private static SocketsHttpHandler TrustingOwnCertificate(CertificateOptions certificate)
-    {
-        using var own = FleetEndpoints.LoadCertificate(certificate);
-        string thumbprint = own.Thumbprint;
-        return new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = true,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, presented, _, _) =>
-                    presented is not null && string.Equals(presented.GetCertHashString(), thumbprint, StringComparison.OrdinalIgnoreCase),
-            },
-        };
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Local agent streaming this machine to {Address} (state in {StateDirectory})")]
     private static partial void LogStarting(ILogger logger, Uri address, string stateDirectory);
 
@@ -123,7 +124,7 @@ internal sealed partial class LocalAgentService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Local agent not started: the gRPC endpoint's address is not known")]
     private static partial void LogNoAddress(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Local agent not started: no storage is registered (IIngestStore)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Local agent not started: no enrollment store is registered (IEnrollmentAdmin)")]
     private static partial void LogNoStorage(ILogger logger);
 }
 

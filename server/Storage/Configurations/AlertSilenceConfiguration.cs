@@ -15,7 +15,8 @@ internal sealed class AlertSilenceConfiguration : IEntityTypeConfiguration<Alert
             t.HasCheckConstraint("ck_alert_silences_subject", "(alert_id IS NULL) = (host IS NULL)");
         });
         b.HasKey(s => s.Id);
-        b.Property(s => s.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+        // By default, not always: the store takes the id first so the audit entry names it in the same SaveChanges.
+        b.Property(s => s.Id).HasColumnName("id").UseIdentityByDefaultColumn();
         // No foreign keys: a silence outlives the rule or alert it names (their names and subject are copied).
         b.Property(s => s.RuleId).HasColumnName("rule_id");
         b.Property(s => s.RuleName).HasColumnName("rule_name").HasMaxLength(200);

@@ -23,12 +23,13 @@ public sealed class AgentStreamClientTests : IDisposable
 
     private static HostIdentity Host => Snapshots.Make(1).Host;
 
-    private static StreamClientOptions Options(Uri address, string token = "token", Func<TimeSpan, CancellationToken, Task>? delay = null, int maxInFlight = 64, string? caFile = null) => new()
+    private static StreamClientOptions Options(Uri address, string token = "token", Func<TimeSpan, CancellationToken, Task>? delay = null, int maxInFlight = 64, string? caFile = null, string? fingerprint = null) => new()
     {
         ServerAddress = address,
         EnrollmentToken = token,
         MaxInFlight = maxInFlight,
         CaFile = caFile,
+        ServerFingerprint = fingerprint,
         // Reconnect at once (but not in a hot loop): the tests assert on outcomes, never on time.
         Delay = delay ?? ((_, ct) => Task.Delay(TimeSpan.FromMilliseconds(20), ct)),
     };
@@ -283,7 +284,7 @@ public sealed class AgentStreamClientTests : IDisposable
     }
 
     [Fact]
-    public async Task Tls_WithoutTrustingTheServersCa_NeverDeliversButKeepsTrying()
+    public async Task Tls_WithoutTrustingTheServersCa_NeverDeliversButKeepsTrying_SayingHowToTrustIt()
     {
         using var ca = CreateCa();
         using var leaf = CreateServerCertificate(ca);
@@ -296,13 +297,99 @@ public sealed class AgentStreamClientTests : IDisposable
             Interlocked.Increment(ref attempts);
             return Task.Delay(TimeSpan.FromMilliseconds(20), ct);
         });
-        var (_, running) = Start(spool, options);
+        var logger = new ListLogger();
+        var (_, running) = Start(spool, options, logger);
 
         await Eventually.WaitUntil(() => Volatile.Read(ref attempts) >= 3, "three attempts failed");
         await StopAsync(running);
 
         Assert.Empty(server.State.Hellos);
         Assert.Equal(1, spool.Count);
+        string presented = ServerFingerprint.Format(ServerFingerprint.Of(leaf));
+        Assert.True(logger.Contains(LogLevel.Error, $"(SHA-256 {presented}) is not trusted (RemoteCertificateChainErrors)"), string.Join("\n", logger.Entries.Select(e => e.Message)));
+        Assert.True(logger.Contains(LogLevel.Error, "--ca-file"));
+    }
+
+    [Fact]
+    public async Task Tls_WithThePinnedFingerprint_DeliversToASelfSignedServerThatNamesAnotherHost()
+    {
+        // Neither chain (self-signed, not trusted) nor name (not 127.0.0.1) would pass without the pin.
+        using var certificate = CreateSelfSigned("elsewhere.example");
+        await using var server = await FakeIngestServer.StartAsync(certificate: certificate);
+        using var spool = SnapshotSpool.Open(Path.Combine(_folder.Path, "state"));
+        Spool(spool, 2);
+        string pin = ServerFingerprint.Format(ServerFingerprint.Of(certificate)).Replace(":", "", StringComparison.Ordinal).ToLowerInvariant();
+        var (_, running) = Start(spool, Options(server.Address, fingerprint: pin));
+
+        await Eventually.WaitUntil(() => spool.Count == 0, "the spool is delivered to the pinned server");
+        await StopAsync(running);
+
+        Assert.Equal(2, server.State.Received.Count);
+    }
+
+    [Fact]
+    public async Task Tls_WithAnotherPinnedFingerprint_RefusesTheServerBeforeHelloLogsBothFingerprintsAndKeepsTrying()
+    {
+        using var certificate = CreateSelfSigned("127.0.0.1");
+        using var pinned = CreateSelfSigned("127.0.0.1");
+        await using var server = await FakeIngestServer.StartAsync(certificate: certificate);
+        using var spool = SnapshotSpool.Open(_folder.Path);
+        Spool(spool, 1);
+        var attempts = 0;
+        var options = Options(server.Address, token: "secret-token", fingerprint: ServerFingerprint.Format(ServerFingerprint.Of(pinned)), delay: (_, ct) =>
+        {
+            Interlocked.Increment(ref attempts);
+            return Task.Delay(TimeSpan.FromMilliseconds(20), ct);
+        });
+        var logger = new ListLogger();
+        var (_, running) = Start(spool, options, logger);
+
+        await Eventually.WaitUntil(() => Volatile.Read(ref attempts) >= 3, "three attempts were refused");
+        await StopAsync(running);
+
+        Assert.Empty(server.State.Hellos);
+        Assert.Equal(1, spool.Count);
+        string presented = ServerFingerprint.Format(ServerFingerprint.Of(certificate));
+        string expected = ServerFingerprint.Format(ServerFingerprint.Of(pinned));
+        Assert.True(logger.Contains(LogLevel.Error, $"the server's certificate SHA-256 {presented} does not match the pinned {expected}"),
+            string.Join("\n", logger.Entries.Select(e => e.Message)));
+        Assert.True(logger.Entries.Count(e => e.Message.Contains("does not match the pinned", StringComparison.Ordinal)) >= 3, "said at every refused attempt");
+    }
+
+    [Fact]
+    public async Task Tls_WithTheServersSelfSignedCertificateAsCaFile_Connects()
+    {
+        using var certificate = CreateSelfSigned("127.0.0.1");
+        string caFile = Path.Combine(_folder.Path, "server.pem");
+        File.WriteAllText(caFile, certificate.ExportCertificatePem());
+        await using var server = await FakeIngestServer.StartAsync(certificate: certificate);
+        using var spool = SnapshotSpool.Open(Path.Combine(_folder.Path, "state"));
+        Spool(spool, 1);
+        var (_, running) = Start(spool, Options(server.Address, caFile: caFile));
+
+        await Eventually.WaitUntil(() => spool.Count == 0, "the spool is delivered trusting the server's own certificate");
+        await StopAsync(running);
+    }
+
+    [Theory]
+    [InlineData("https://fleet.example:7443", "ca", "ServerFingerprint and CaFile")]
+    [InlineData("http://127.0.0.1:7443", null, "not https://")]
+    [InlineData("https://fleet.example:7443", "bad", "ServerFingerprint: 'zz'")]
+    public void Constructor_WithAPinThatCannotBeUsed_ThrowsNamingTheOption(string address, string? caFile, string expected)
+    {
+        using var spool = SnapshotSpool.Open(_folder.Path);
+        string fingerprint = caFile == "bad" ? "zz" : new string('a', 64);
+        var options = new StreamClientOptions
+        {
+            ServerAddress = new Uri(address),
+            EnrollmentToken = "t",
+            ServerFingerprint = fingerprint,
+            CaFile = caFile == "ca" ? Path.Combine(_folder.Path, "ca.pem") : null,
+        };
+
+        var e = Assert.Throws<ArgumentException>(() => new AgentStreamClient(options, spool));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -348,6 +435,28 @@ public sealed class AgentStreamClientTests : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    /// <summary>A self-signed server certificate as the Fleet server makes one: not a CA, named only <paramref name="name"/>.</summary>
+    private static X509Certificate2 CreateSelfSigned(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        var names = new SubjectAlternativeNameBuilder();
+        if (IPAddress.TryParse(name, out var address))
+        {
+            names.AddIpAddress(address);
+        }
+        else
+        {
+            names.AddDnsName(name);
+        }
+        request.CertificateExtensions.Add(names.Build());
+        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(12));
+        return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
     }
 
     private static X509Certificate2 CreateServerCertificate(X509Certificate2 ca)

@@ -8,8 +8,67 @@ public sealed class RunCommandLineTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static AgentOptions Parse(string[] args, string? fleetToken = null) =>
-        AgentOptions.Parse(args, name => name == "FLEET_TOKEN" ? fleetToken : null);
+    private const string Pin = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF";
+
+    private static AgentOptions Parse(string[] args, string? fleetToken = null, string? fingerprint = null) =>
+        AgentOptions.Parse(args, name => name switch
+        {
+            "FLEET_TOKEN" => fleetToken,
+            "FLEET_SERVER_FINGERPRINT" => fingerprint,
+            _ => null,
+        });
+
+    [Fact]
+    public void ServerFingerprint_FromTheOptionOrTheEnvironment_ReachesTheRunnerAndTheSimulator()
+    {
+        var fromOption = Parse(["run", "--server", "https://f:1", "--token", "t", "--state-dir", _folder.Path, "--server-fingerprint", Pin.Replace(":", "", StringComparison.Ordinal).ToLowerInvariant()]);
+        var fromEnvironment = Parse(["simulate", "--hosts", "1", "--server", "https://f:1", "--token", "t"], fingerprint: Pin);
+
+        Assert.Equal(Pin.Replace(":", "", StringComparison.Ordinal).ToLowerInvariant(), fromOption.ToRunnerOptions().ServerFingerprint);
+        Assert.Empty(fromOption.ToRunnerOptions().Validate());
+        Assert.Equal(Pin, fromEnvironment.ToSimulatorOptions().ServerFingerprint);
+        Assert.Empty(fromEnvironment.ToSimulatorOptions().Validate());
+    }
+
+    [Fact]
+    public void ServerFingerprint_OptionWinsOverTheEnvironment()
+    {
+        string other = Pin.Replace("00", "FF", StringComparison.Ordinal);
+
+        var o = Parse(["run", "--server", "https://f:1", "--token", "t", "--state-dir", _folder.Path, "--server-fingerprint", Pin], fingerprint: other);
+
+        Assert.Equal(Pin, o.ServerFingerprint);
+    }
+
+    [Theory]
+    [InlineData("--server-fingerprint", "abc", null, "--server-fingerprint: 'abc' has 3 hexadecimal digits")]
+    [InlineData(null, null, "xyz", "FLEET_SERVER_FINGERPRINT: 'xyz' has 3 hexadecimal digits")]
+    public void ServerFingerprint_ThatIsNotOne_ExitsTwoNamingWhereItCameFrom(string? option, string? value, string? environment, string message)
+    {
+        var error = new StringWriter();
+        string[] args = option is null
+            ? ["run", "--server", "https://f:1", "--token", "t", "--state-dir", _folder.Path]
+            : ["run", "--server", "https://f:1", "--token", "t", "--state-dir", _folder.Path, option, value!];
+
+        int code = AgentCommandLine.Run(args, new StringReader(""), new StringWriter(), error, CancellationToken.None,
+            name => name == "FLEET_SERVER_FINGERPRINT" ? environment : null);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ServerFingerprint_WithACaFileOrPlaintext_IsRefusedNamingBoth()
+    {
+        string ca = Path.Combine(_folder.Path, "ca.pem");
+        File.WriteAllText(ca, "");
+
+        var both = Assert.Throws<UsageException>(() => Parse(["run", "--server", "https://f:1", "--token", "t", "--state-dir", _folder.Path, "--server-fingerprint", Pin, "--ca-file", ca]));
+        var plaintext = Assert.Throws<UsageException>(() => Parse(["run", "--server", "http://127.0.0.1:1", "--token", "t", "--state-dir", _folder.Path, "--server-fingerprint", Pin]));
+
+        Assert.Contains("--server-fingerprint and --ca-file", both.Message, StringComparison.Ordinal);
+        Assert.Contains("not https://", plaintext.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Run_WithEveryOption_IsParsedIntoTheRunnersOptions()

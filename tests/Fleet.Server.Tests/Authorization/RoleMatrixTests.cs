@@ -46,6 +46,7 @@ public sealed class RoleMatrixTests(RoleMatrixServer server, ITestOutputHelper o
         ["GET /api/alerts"] = FleetRoles.Viewer,
         ["GET /api/audit"] = FleetRoles.Admin,
         ["GET /api/silences"] = FleetRoles.Viewer,
+        ["GET /api/silences/{id:long}"] = FleetRoles.Viewer,
         ["POST /api/silences"] = FleetRoles.Operator,
         ["DELETE /api/silences/{id:long}"] = FleetRoles.Operator,
         // Notification channels: admins only, reading too (webhook URLs hold secrets)

@@ -4,6 +4,7 @@ using Fleet.Contracts.V1;
 using Fleet.Server.Tests.Ingest;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Fleet.Server.Tests.Infrastructure;
 using Fleet.Web.Data;
 
@@ -69,6 +70,46 @@ public sealed class OneCommandModeTests : IDisposable
             await Task.Delay(100);
         }
         Assert.False(File.Exists(Path.Combine(dataDirectory, "postmaster.pid")), "the private cluster is stopped with the server");
+    }
+
+    [Fact]
+    public async Task EachStart_RevokesTheTokensOfEarlierRuns_SoOneLocalAgentTokenIsLive()
+    {
+        using var cts = new CancellationTokenSource(Deadline * 2);
+        string dataDirectory = Path.Combine(_root, "postgres");
+        IReadOnlyList<EnrollmentTokenView> tokens = [];
+        for (int run = 0; run < 2; run++)
+        {
+            var factory = new FleetServerFactory(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Fleet"] = "",
+                ["Fleet:LocalDatabase:DataDirectory"] = dataDirectory,
+                ["Fleet:LocalAgent:Enabled"] = null,
+                ["Fleet:Database:MigrateOnStart"] = "true",
+                ["Fleet:AgentConfig:Interval"] = "00:00:01",
+            }, fakeStorage: false);
+            try
+            {
+                var (http, _) = factory.Start();
+                using var client = new HttpClient { BaseAddress = http, Timeout = Deadline }.As(FleetRoles.Viewer);
+                await WaitForLatestAsync(client, cts.Token);
+                tokens = await factory.Services.GetRequiredService<IEnrollmentAdmin>().ListTokensAsync(cts.Token);
+            }
+            finally
+            {
+                await factory.DisposeAsync().AsTask().WaitAsync(Deadline);
+            }
+            var gone = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) && DateTime.UtcNow < gone)
+            {
+                await Task.Delay(100, cts.Token);
+            }
+        }
+
+        var local = tokens.Where(t => t.Name == "local-agent").ToList();
+        Assert.Equal(2, local.Count);
+        Assert.Single(local, t => t.RevokedAt is null);
+        Assert.All(local, t => Assert.Equal("one-command mode", t.CreatedBy));
     }
 
     /// <summary>Real storage refuses a token it never made.</summary>

@@ -119,6 +119,21 @@ public sealed class RateLimitTests
     public void ConnectLimit_CountsAnIPv4AddressAlone_AndAnIPv6AddressByIts64Network(string address, string key) =>
         Assert.Equal(key, AgentIngestService.LimitKey(IPAddress.Parse(address)));
 
+    [Theory]
+    [InlineData(10, 100, 10, 1.0)]
+    [InlineData(0.5, 100, 1, 2.0)]
+    [InlineData(2.5, 100, 3, 1.2)]
+    [InlineData(10, 2, 2, 0.2)]
+    [InlineData(0.001, 3, 1, 1000.0)]
+    public void Refill_GivesWholeTokensAtTheConfiguredRate_NeverMoreAtOnceThanTheBurst(double perSecond, int burst, int tokens, double periodSeconds)
+    {
+        var (t, period) = IngestRateLimitOptions.Refill(perSecond, burst);
+
+        Assert.Equal(tokens, t);
+        Assert.Equal(periodSeconds, period.TotalSeconds, 6);
+        Assert.Equal(perSecond, t / period.TotalSeconds, 6);
+    }
+
     [Fact]
     public void Defaults_AreValid_AndLeaveANormalAgentAndASpoolReplayUnthrottled()
     {

@@ -24,6 +24,11 @@ public sealed class AlertsContext : IAsyncDisposable
         Ctx.Services.AddSingleton<INotificationChannels>(Channels);
         Ctx.Services.AddSingleton<IAlertData>(Alerts);
         Ctx.Services.AddSingleton<ILiveFeed>(Feed);
+        Ctx.Services.AddSingleton<IAlertSilences>(Silences);
+        // Signed in as an admin unless a test says otherwise; before the providers, so dialogs get the cascaded state.
+        Auth = Ctx.AddAuthorization();
+        Auth.SetAuthorized(ActorName);
+        Auth.SetPolicies(FleetPolicies.View, FleetPolicies.Operate, FleetPolicies.Administer);
         Ctx.Render<MudPopoverProvider>();
         Dialogs = Ctx.Render<MudDialogProvider>();
     }
@@ -40,6 +45,11 @@ public sealed class AlertsContext : IAsyncDisposable
     public FakeAlertData Alerts { get; } = new();
 
     public FakeLiveFeed Feed { get; } = new();
+
+    public Alerts.FakeAlertSilences Silences { get; } = new(TimeProvider.System);
+
+    /// <summary>Who is signed in, with which roles and policies.</summary>
+    public Bunit.TestDoubles.BunitAuthorizationContext Auth { get; }
 
     public static AlertsContext Create() => new();
 

@@ -21,7 +21,7 @@ namespace Fleet.Server.Storage.Migrations
                 columns: table => new
                 {
                     id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     rule_id = table.Column<long>(type: "bigint", nullable: true),
                     rule_name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     host_pattern = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Fleet.Server.Storage.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261128134836_AlertSilences")]
+    [Migration("20261128135806_AlertSilences")]
     partial class AlertSilences
     {
         /// <inheritdoc />
@@ -413,7 +413,7 @@ namespace Fleet.Server.Storage.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<long?>("AlertId")
                         .HasColumnType("bigint")
