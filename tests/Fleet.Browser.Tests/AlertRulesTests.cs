@@ -43,7 +43,7 @@ public sealed class AlertRulesTests(DashboardFixture fixture, ITestOutputHelper 
         string id = await row.GetAttributeAsync("data-rule-id") ?? throw new InvalidOperationException("the new row has no rule id");
         var created = page.Page.Locator($"[data-testid=audit-row][data-entity-id='{id}'][data-action=created]");
         await Expect(created).ToHaveCountAsync(1);
-        await Expect(created).ToHaveAttributeAsync("data-actor", Web.Data.AnonymousActor.Name);
+        await Expect(created).ToHaveAttributeAsync("data-actor", DashboardFixture.UserOf(Web.Data.FleetRoles.Admin));
         await page.ScreenshotAsync("rules-created");
 
         // Edit the threshold.

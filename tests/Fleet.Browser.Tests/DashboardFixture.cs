@@ -4,6 +4,8 @@ using Fleet.Browser.Tests.Hosting;
 using Fleet.Browser.Tests.Leaking;
 using Fleet.Server.Tests.EndToEnd;
 using Fleet.Server.Tests.Infrastructure;
+using Fleet.Web.Data;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -14,9 +16,11 @@ namespace Fleet.Browser.Tests;
 /// Shared by the browser tests of one class: a database on the private PostgreSQL cluster, the real server with
 /// its in-process agent collecting this machine every second, and one headless Chromium. Each test opens its own
 /// browser context (<see cref="OpenPageAsync"/>) and its own CLOSE_WAIT leaker (<see cref="StartLeaker"/>).
+/// One user per role is created through the server's <see cref="IUserAdmin"/> and signed in once through the real
+/// /signin form; a test's page starts with that user's session cookie (the sign-in form is rate limited per address).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes a fixture through IAsyncLifetime.DisposeAsync")]
-public sealed class DashboardFixture : IAsyncLifetime
+public class DashboardFixture : IAsyncLifetime
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
@@ -28,7 +32,17 @@ public sealed class DashboardFixture : IAsyncLifetime
     private DashboardServer? _server;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
+    private readonly Dictionary<string, string> _sessions = [];
     private int _disposed;
+
+    /// <summary>The password of the users the fixture creates (long enough for the server's rule).</summary>
+    internal const string Password = "browser-test-password";
+
+    /// <summary>Whether the fixture creates a user per role on start (a first run has none: <see cref="FirstRunFixture"/>).</summary>
+    protected virtual bool CreatesUsers => true;
+
+    /// <summary>The user of each role, created on start.</summary>
+    internal static string UserOf(string role) => $"{role}-browser";
 
     /// <summary>Unique to this run: only the leaker's command line holds it, so only the leaker is grouped as leaky-client.</summary>
     internal string LeakerMarker { get; } = $"fleet-leaky-{Guid.NewGuid():N}"[..20];
@@ -50,6 +64,12 @@ public sealed class DashboardFixture : IAsyncLifetime
             _database = await PostgresServer.CreateDatabaseAsync("browser").WaitAsync(Deadline);
             _server = new DashboardServer(_database.ConnectionString, _agentState, LeakerMarker, Logs);
             BaseAddress = await Task.Run(_server.Start).WaitAsync(Deadline);
+            var users = _server.Services.GetRequiredService<IUserAdmin>();
+            foreach (var role in CreatesUsers ? FleetRoles.All : [])
+            {
+                await users.CreateAsync(UserOf(role), Password, role, "browser fixture", CancellationToken.None).WaitAsync(Deadline);
+                _sessions[role] = await SignInThroughTheFormAsync(UserOf(role)).WaitAsync(Deadline);
+            }
         }
         catch
         {
@@ -60,8 +80,19 @@ public sealed class DashboardFixture : IAsyncLifetime
         Logs.Note($"server up at {BaseAddress} after {clock.Elapsed.TotalSeconds:F1} s; host {HostName}; leaker marker {LeakerMarker}");
     }
 
-    /// <summary>A fresh browser context and page, recording console errors and loads.</summary>
-    internal Task<ObservedPage> OpenPageAsync() => ObservedPage.OpenAsync(_browser!, BaseAddress);
+    /// <summary>A fresh browser context and page signed in with <paramref name="role"/> (null: nobody), recording console errors and loads.</summary>
+    internal Task<ObservedPage> OpenPageAsync(string? role = FleetRoles.Admin) =>
+        ObservedPage.OpenAsync(_browser!, BaseAddress, role is null ? null : _sessions[role]);
+
+    /// <summary>Signs <paramref name="userName"/> in through the real /signin form and returns the browser's session (its cookies).</summary>
+    private async Task<string> SignInThroughTheFormAsync(string userName)
+    {
+        await using var page = await ObservedPage.OpenAsync(_browser!, BaseAddress);
+        await page.SignInAsync(userName, Password);
+        await page.Page.WaitForURLAsync(url => !url.Contains(AccountRoutes.SignInPage, StringComparison.Ordinal));
+        page.AssertNoErrors();
+        return await page.StorageStateAsync();
+    }
 
     /// <summary>A CLOSE_WAIT leaker grouped as <see cref="DashboardServer.LeakyService"/>: one socket every 300 ms, at most <paramref name="max"/>.</summary>
     internal CloseWaitLeaker StartLeaker(int max)
@@ -131,6 +162,12 @@ public sealed class DashboardFixture : IAsyncLifetime
             throw new AggregateException("tearing the browser fixture down failed", problems);
         }
     }
+}
+
+/// <summary>The server on its first run: no user yet, so it logs the one-time link that creates the first administrator.</summary>
+public sealed class FirstRunFixture : DashboardFixture
+{
+    protected override bool CreatesUsers => false;
 }
 
 /// <summary>Collects what <see cref="LogSink.WriteTo"/> writes, for a file.</summary>

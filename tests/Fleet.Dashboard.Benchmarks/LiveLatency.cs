@@ -124,7 +124,15 @@ internal static class LiveLatency
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
         });
-        var page = await browser.NewPageAsync();
+        // The host page needs a signed-in user: the browser starts with the session the benchmark's client signed in.
+        var cookies = new System.Net.CookieContainer();
+        using (var signIn = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = http, Timeout = TimeSpan.FromSeconds(60) })
+        {
+            await server.SignInAsync(signIn, ct);
+        }
+        var context = await browser.NewContextAsync();
+        await context.AddCookiesAsync([.. BenchServer.CookiesOf(cookies, http).Select(c => new Cookie { Name = c.Name, Value = c.Value, Url = http.ToString() })]);
+        var page = await context.NewPageAsync();
         await page.ExposeFunctionAsync("fleetBenchSeen", (string what) =>
         {
             var at = clock.Elapsed;

@@ -16,7 +16,7 @@ internal sealed record PageLoadResult(IReadOnlyList<RangeTiming> Ranges, Stats H
 /// page, which includes its data load) on random hosts, timed from sending the request to the last byte of the
 /// body on loopback; interleaved in the same loop with GET /healthz and GET /api/hosts as baselines, and with
 /// <see cref="IDashboardData.HostAsync"/> called directly (query time without rendering) on the server's own
-/// service.
+/// service. The client signs in first (<see cref="BenchServer.SignInAsync"/>) and keeps its session.
 /// </summary>
 internal static partial class PageLoad
 {
@@ -27,6 +27,8 @@ internal static partial class PageLoad
     public static async Task<PageLoadResult> RunAsync(BenchServer server, Uri http, IReadOnlyList<string> hostNames, BenchmarkOptions options, TextWriter progress, CancellationToken ct)
     {
         using var client = new HttpClient { BaseAddress = http, Timeout = TimeSpan.FromSeconds(60) };
+        // Every page and API route needs a signed-in user: sign in once, the client keeps the session cookie.
+        await server.SignInAsync(client, ct);
         var data = server.Services.GetRequiredService<IDashboardData>();
         var random = new Random(options.Seed);
         var pages = Ranges.ToDictionary(r => r, _ => new List<TimeSpan>());

@@ -51,11 +51,13 @@ internal sealed class ObservedPage : IAsyncDisposable
 
     public IReadOnlyCollection<string> Errors => _errors;
 
-    public static async Task<ObservedPage> OpenAsync(IBrowser browser, Uri baseAddress)
+    /// <param name="storageState">A signed-in session (<see cref="StorageStateAsync"/> of another page), or null.</param>
+    public static async Task<ObservedPage> OpenAsync(IBrowser browser, Uri baseAddress, string? storageState = null)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseAddress.ToString(),
+            StorageState = storageState,
             ViewportSize = new ViewportSize { Width = 1400, Height = 1000 },
             ColorScheme = ColorScheme.Dark,
         }).WaitAsync(Bound);
@@ -87,6 +89,22 @@ internal sealed class ObservedPage : IAsyncDisposable
         await _circuit.Task.WaitAsync(Bound);
         await Page.Locator("[data-testid=page][data-interactive=true]").WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Bound.TotalMilliseconds });
     }
+
+    /// <summary>Fills and posts the /signin form (a server-rendered page: no circuit to wait for).</summary>
+    public async Task SignInAsync(string userName, string password, string path = "/signin")
+    {
+        if (!Page.Url.Contains("/signin", StringComparison.Ordinal))
+        {
+            await Page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        }
+        await Page.FillAsync("[data-testid=field-userName]", userName);
+        await Page.FillAsync("[data-testid=field-password]", password);
+        await Page.ClickAsync("[data-testid=signin-submit]");
+        await Page.WaitForLoadStateAsync(LoadState.Load);
+    }
+
+    /// <summary>This context's cookies and storage, to start another context signed in as the same user.</summary>
+    public Task<string> StorageStateAsync() => _context.StorageStateAsync().WaitAsync(Bound);
 
     /// <summary>Runs <paramref name="script"/> in the page (bounded: evaluation has no timeout of its own).</summary>
     public Task<T> EvaluateAsync<T>(string script) => Page.EvaluateAsync<T>(script).WaitAsync(Bound);

@@ -25,10 +25,8 @@ public sealed class AlertsContext : IAsyncDisposable
         Ctx.Services.AddSingleton<IAlertData>(Alerts);
         Ctx.Services.AddSingleton<ILiveFeed>(Feed);
         Ctx.Services.AddSingleton<IAlertSilences>(Silences);
-        // Signed in as an admin unless a test says otherwise; before the providers, so dialogs get the cascaded state.
-        Auth = Ctx.AddAuthorization();
-        Auth.SetAuthorized(ActorName);
-        Auth.SetPolicies(FleetPolicies.View, FleetPolicies.Operate, FleetPolicies.Administer);
+        // Signed in as an admin (above) unless a test says otherwise, with the real policy evaluation (SignedIn).
+        Auth = new RoleSwitch(Ctx, ActorName);
         Ctx.Render<MudPopoverProvider>();
         Dialogs = Ctx.Render<MudDialogProvider>();
     }
@@ -49,7 +47,7 @@ public sealed class AlertsContext : IAsyncDisposable
     public Alerts.FakeAlertSilences Silences { get; } = new(TimeProvider.System);
 
     /// <summary>Who is signed in, with which roles and policies.</summary>
-    public Bunit.TestDoubles.BunitAuthorizationContext Auth { get; }
+    public RoleSwitch Auth { get; }
 
     public static AlertsContext Create() => new();
 
@@ -58,5 +56,14 @@ public sealed class AlertsContext : IAsyncDisposable
     private sealed class NamedActor(string name) : IActorAccessor
     {
         public string CurrentActor() => name;
+    }
+
+    /// <summary>Changes the signed-in user's role by the policies it should pass: Administer makes an admin, Operate an operator, else a viewer.</summary>
+    public sealed class RoleSwitch(BunitContext ctx, string userName)
+    {
+        public void SetPolicies(params string[] policies) =>
+            ctx.SignInAs(policies.Contains(FleetPolicies.Administer) ? FleetRoles.Admin
+                : policies.Contains(FleetPolicies.Operate) ? FleetRoles.Operator
+                : FleetRoles.Viewer, userName);
     }
 }

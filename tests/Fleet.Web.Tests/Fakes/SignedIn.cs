@@ -20,11 +20,14 @@ public static class SignedIn
     public static void SignInAs(this BunitContext ctx, string role, string userName = "alice") =>
         State(ctx).Set(User(role, userName));
 
+    /// <summary>The user id a signed-in test user carries (Identity's NameIdentifier claim).</summary>
+    public static string IdOf(string userName) => $"id-{userName}";
+
     /// <summary>Nobody signed in.</summary>
     public static void SignOut(this BunitContext ctx) => State(ctx).Set(new ClaimsPrincipal(new ClaimsIdentity()));
 
     public static ClaimsPrincipal User(string role, string userName) =>
-        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, userName), new Claim(ClaimTypes.Role, role)], "test"));
+        new(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, IdOf(userName)), new Claim(ClaimTypes.Name, userName), new Claim(ClaimTypes.Role, role)], "test"));
 
     /// <summary>Fleet's policies as the contract states them: each is "signed in with at least this role".</summary>
     public static void AddFleetPolicies(AuthorizationOptions options)
