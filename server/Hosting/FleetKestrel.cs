@@ -113,10 +113,8 @@ public sealed partial class FleetEndpoints(ILogger<FleetEndpoints> logger, TimeP
             var notAfter = certificate.Leaf.NotAfter.ToUniversalTime();
             LogServing(logger, endpoints, certificate.Source, certificate.Fingerprint, notAfter);
         }
-        if (GrpcCertificate is { } grpc && _grpcEndpoint is { } endpoint)
+        if (GrpcCertificate is { } grpc && AgentServerUrl() is { } server)
         {
-            string host = endpoint.AnyAddress ? System.Net.Dns.GetHostName() : HostText(endpoint.Address);
-            string server = $"https://{host}:{endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
             if (grpc.PemPath is { } pem)
             {
                 LogPinSelfSigned(logger, server, grpc.Fingerprint, pem);
@@ -131,6 +129,26 @@ public sealed partial class FleetEndpoints(ILogger<FleetEndpoints> logger, TimeP
             LogPlaintextHttp(logger, options.Http.Url);
         }
     }
+
+    /// <summary>
+    /// The stream's URL as agents on other hosts write it: the host's name for an any-address endpoint, else the bound
+    /// address, with the configured port (the bound one when it was 0); null before the server is configured.
+    /// </summary>
+    public string? AgentServerUrl()
+    {
+        if (_grpcEndpoint is not { } endpoint)
+        {
+            return null;
+        }
+        string host = endpoint.AnyAddress ? System.Net.Dns.GetHostName() : HostText(endpoint.Address);
+        int port = endpoint.Port != 0 ? endpoint.Port : GrpcAddress?.Port ?? 0;
+        return $"{(endpoint.Https ? "https" : "http")}://{host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>The <c>fleet-agent run</c> line the enrollment page prints: this server's stream and its pin.</summary>
+    public Fleet.Web.Data.AgentEndpointHint AgentHint() => AgentServerUrl() is { } server
+        ? new(server, GrpcCertificate is { } grpc ? $"--server-fingerprint {grpc.Fingerprint}" : null)
+        : Fleet.Web.Data.AgentEndpointHint.Placeholder;
 
     /// <summary>0.0.0.0 binds IPv4 only; "*" and "0.0.0.0" both mean every address, so bind the dual-mode IPv6 any.</summary>
     private static IPEndPoint Bindable(ParsedEndpoint endpoint) =>
@@ -298,6 +316,8 @@ public static class FleetKestrelExtensions
         services.AddOptions<FleetEndpointOptions>().Bind(builder.Configuration.GetSection(FleetEndpointOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FleetEndpointOptions>, FleetEndpointOptionsValidator>();
         services.AddSingleton<FleetEndpoints>();
+        // Resolved by the enrollment page once the server listens, so it names the real port and certificate.
+        services.AddTransient(sp => sp.GetRequiredService<FleetEndpoints>().AgentHint());
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<FleetEndpointOptions>, FleetEndpoints>((kestrel, options, endpoints) => endpoints.Configure(kestrel, options.Value));
         return builder;

@@ -8,6 +8,7 @@ using Fleet.Server.Hosting;
 using Fleet.Server.Tests.Ingest;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Fleet.Web.Data;
 
 namespace Fleet.Server.Tests.Hosting;
 
@@ -189,6 +190,23 @@ public sealed class TlsEndpointTests : IDisposable
         await factory.Store.WaitForStoredAsync(1, Timeout);
 
         Assert.Equal(Dns.GetHostName(), factory.Store.Stored[0].Snapshot.Host.Hostname);
+    }
+
+    [Fact]
+    public void EnrollmentHint_NamesTheBoundStreamAndPinsItsCertificate()
+    {
+        using var factory = new FleetServerFactory(new Dictionary<string, string?>
+        {
+            ["Fleet:Grpc:Url"] = "https://127.0.0.1:0",
+            ["Fleet:Tls:Directory"] = Path.Combine(_folder, "tls"),
+        });
+        var (_, grpc) = factory.Start();
+
+        var hint = factory.Services.GetRequiredService<AgentEndpointHint>();
+        var endpoints = factory.Services.GetRequiredService<FleetEndpoints>();
+
+        Assert.Equal($"https://127.0.0.1:{grpc.Port}", hint.ServerUrl);
+        Assert.Contains($"--server-fingerprint {endpoints.GrpcCertificate!.Fingerprint}", hint.RunCommand(), StringComparison.Ordinal);
     }
 
     [Fact]
