@@ -112,12 +112,12 @@ public static class AccessServiceCollectionExtensions
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keys));
         }
 
-        var view = RolePolicy(FleetRoles.Viewer);
-        services.AddAuthorizationBuilder()
-            .AddPolicy(FleetPolicies.View, view)
-            .AddPolicy(FleetPolicies.Operate, RolePolicy(FleetRoles.Operator))
-            .AddPolicy(FleetPolicies.Administer, RolePolicy(FleetRoles.Admin))
-            .SetFallbackPolicy(view);
+        services.AddAuthorization(o =>
+        {
+            FleetPolicies.Register(o);
+            // Anything that names no policy needs a viewer: nothing is left open by accident.
+            o.FallbackPolicy = o.GetPolicy(FleetPolicies.View);
+        });
 
         services.AddRateLimiter(ConfigureRateLimits);
 
@@ -134,9 +134,6 @@ public static class AccessServiceCollectionExtensions
 
     /// <summary>The header carrying the antiforgery token on unsafe API calls made with the session cookie.</summary>
     public const string AntiforgeryHeader = "X-CSRF-TOKEN";
-
-    private static AuthorizationPolicy RolePolicy(string least) =>
-        new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(least)).Build();
 
     private static void ConfigureSessionCookie(CookieAuthenticationOptions o, AccessOptions access)
     {

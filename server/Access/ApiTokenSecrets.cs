@@ -1,6 +1,4 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
+using Fleet.Server.Security;
 
 namespace Fleet.Server.Access;
 
@@ -15,21 +13,11 @@ public static class ApiTokenSecrets
     /// <summary>Longer values are refused without hashing them (a made token is 53 characters).</summary>
     public const int MaxLength = 128;
 
-    private const int RandomBytes = 32;
+    private static readonly HashedSecrets Secrets = new(Prefix, MaxLength);
 
-    public static (string Token, byte[] Hash) Create()
-    {
-        Span<byte> random = stackalloc byte[RandomBytes];
-        RandomNumberGenerator.Fill(random);
-        string token = Prefix + Base64Url.EncodeToString(random);
-        return (token, Hash(token));
-    }
+    public static (string Token, byte[] Hash) Create() => Secrets.Create();
 
-    public static byte[] Hash(string token)
-    {
-        ArgumentNullException.ThrowIfNull(token);
-        return SHA256.HashData(Encoding.UTF8.GetBytes(token));
-    }
+    public static byte[] Hash(string token) => HashedSecrets.Hash(token);
 
     /// <summary>Whether the value has the shape of a personal API token (checked before any lookup).</summary>
     public static bool LooksLikeToken(string? value) =>

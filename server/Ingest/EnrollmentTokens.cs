@@ -1,6 +1,4 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
+using Fleet.Server.Security;
 
 namespace Fleet.Server.Ingest;
 
@@ -15,22 +13,12 @@ public static class EnrollmentTokens
     /// <summary>Longer tokens are refused without hashing them (a made token is 49 characters).</summary>
     public const int MaxLength = 256;
 
-    private const int RandomBytes = 32;
+    private static readonly HashedSecrets Secrets = new(Prefix, MaxLength);
 
     /// <summary>A new token and the hash to store.</summary>
-    public static (string Token, byte[] Hash) Create()
-    {
-        Span<byte> random = stackalloc byte[RandomBytes];
-        RandomNumberGenerator.Fill(random);
-        string token = Prefix + Base64Url.EncodeToString(random);
-        return (token, Hash(token));
-    }
+    public static (string Token, byte[] Hash) Create() => Secrets.Create();
 
-    public static byte[] Hash(string token)
-    {
-        ArgumentNullException.ThrowIfNull(token);
-        return SHA256.HashData(Encoding.UTF8.GetBytes(token));
-    }
+    public static byte[] Hash(string token) => HashedSecrets.Hash(token);
 
     /// <summary>False for what cannot be a token at all (empty, too long): it is refused without a lookup.</summary>
     public static bool IsPlausible(string? token) =>

@@ -60,7 +60,7 @@ public sealed class AlertApiTests(AlertHarness harness) : IClassFixture<AlertHar
         """;
 
     [Fact]
-    public async Task PostGetPutDelete_ARule_EnumsByName_EachChangeAuditedAsTheAnonymousActor()
+    public async Task PostGetPutDelete_ARule_EnumsByName_EachChangeAuditedAsTheSignedInUser()
     {
         var created = await Client.PostAsync("/api/alert-rules", Json(ValidRule)).WaitAsync(Timeout);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -85,7 +85,7 @@ public sealed class AlertApiTests(AlertHarness harness) : IClassFixture<AlertHar
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal(["deleted", "updated", "created"], audit.EnumerateArray().Select(a => a.GetProperty("action").GetString()));
-        Assert.All(audit.EnumerateArray(), a => Assert.Equal(AnonymousActor.Name, a.GetProperty("actor").GetString()));
+        Assert.All(audit.EnumerateArray(), a => Assert.Equal(TestSignIn.DefaultUser, a.GetProperty("actor").GetString()));
     }
 
     [Fact]

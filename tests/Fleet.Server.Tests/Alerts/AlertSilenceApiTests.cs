@@ -1,24 +1,20 @@
 using System.Net;
-using System.Security.Claims;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Fleet.Server.Alerts;
 using Fleet.Server.Api;
 using Fleet.Server.Storage;
 using Fleet.Web.Data;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
+using Fleet.Server.Tests.Infrastructure;
 
 namespace Fleet.Server.Tests.Alerts;
 
@@ -50,19 +46,12 @@ public sealed class AlertSilenceApiTests(AlertHarness harness) : IClassFixture<A
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Fleet"] = harness.Database.ConnectionString });
         builder.Services.AddSingleton<TimeProvider>(harness.Clock);
-        builder.Services.AddHttpContextAccessor();
-        builder.Services.AddSingleton<IActorAccessor, SignedInActor>();
         builder.Services.AddFleetStorage(builder.Configuration);
         builder.Services.AddAlerts(builder.Configuration);
         builder.Services.RemoveAll<IHostedService>();
-        builder.Services.AddAuthentication(HeaderAuthentication.Name).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.Name, null);
-        builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(FleetPolicies.View, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(FleetRoles.Viewer)))
-            .AddPolicy(FleetPolicies.Operate, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(FleetRoles.Operator)))
-            .AddPolicy(FleetPolicies.Administer, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(FleetRoles.Admin)));
+        builder.Services.AddTestSignIn();
         _app = builder.Build();
-        _app.UseAuthentication();
-        _app.UseAuthorization();
+        _app.UseTestSignIn();
         _app.MapAlertApi();
         await _app.StartAsync().WaitAsync(Timeout);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
@@ -166,11 +155,11 @@ public sealed class AlertSilenceApiTests(AlertHarness harness) : IClassFixture<A
         using var request = new HttpRequestMessage(method, new Uri(_base!, path));
         if (user is not null)
         {
-            request.Headers.Add(HeaderAuthentication.UserHeader, user);
+            request.Headers.Add(TestSignIn.UserHeader, user);
         }
         if (role is not null)
         {
-            request.Headers.Add(HeaderAuthentication.RoleHeader, role);
+            request.Headers.Add(TestSignIn.RoleHeader, role);
         }
         if (body is not null)
         {
@@ -183,33 +172,4 @@ public sealed class AlertSilenceApiTests(AlertHarness harness) : IClassFixture<A
         JsonDocument.Parse(await response.Content.ReadAsStringAsync().WaitAsync(Timeout)).RootElement;
 
     private static string[] Fields(JsonElement problem) => [.. problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
-
-    /// <summary>Signs the caller in with the name and role of two headers; without them, no one is signed in (401 on a protected route).</summary>
-    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        public const string Name = "Test";
-        public const string UserHeader = "X-Test-User";
-        public const string RoleHeader = "X-Test-Role";
-
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            if (!Request.Headers.TryGetValue(UserHeader, out var user))
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
-            var claims = new List<Claim> { new(ClaimTypes.Name, user.ToString()) };
-            if (Request.Headers.TryGetValue(RoleHeader, out var role))
-            {
-                claims.Add(new Claim(ClaimTypes.Role, role.ToString()));
-            }
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, Name)), Name)));
-        }
-    }
-
-    /// <summary>The signed-in caller's name, as the real actor accessor gives it.</summary>
-    private sealed class SignedInActor(IHttpContextAccessor http) : IActorAccessor
-    {
-        public string CurrentActor() => http.HttpContext?.User.Identity?.Name ?? "nobody";
-    }
 }

@@ -1,20 +1,14 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Security.Claims;
-using System.Text.Encodings.Web;
 using Fleet.Server.Hosting;
 using Fleet.Server.Tests.EndToEnd;
 using Fleet.Server.Tests.Infrastructure;
 using Fleet.Web.Data;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Fleet.Server.Tests.Enrollment;
@@ -26,9 +20,8 @@ namespace Fleet.Server.Tests.Enrollment;
 /// </summary>
 internal sealed class EnrollmentServer : WebApplicationFactory<Program>
 {
-    public const string Scheme = "Test";
-    public const string UserHeader = "X-Test-User";
-    public const string RoleHeader = "X-Test-Role";
+    public const string UserHeader = TestSignIn.UserHeader;
+    public const string RoleHeader = TestSignIn.RoleHeader;
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private readonly Dictionary<string, string?> _settings;
@@ -151,23 +144,7 @@ internal sealed class EnrollmentServer : WebApplicationFactory<Program>
         }
         builder.ConfigureTestServices(services =>
         {
-            services.AddAuthentication(o =>
-                {
-                    o.DefaultScheme = Scheme;
-                    o.DefaultAuthenticateScheme = Scheme;
-                    o.DefaultChallengeScheme = Scheme;
-                    o.DefaultForbidScheme = Scheme;
-                    o.DefaultSignInScheme = Scheme;
-                })
-                .AddScheme<AuthenticationSchemeOptions, HeaderSignIn>(Scheme, _ => { });
-            services.AddAuthorizationBuilder()
-                .AddPolicy(FleetPolicies.View, p => p.RequireRole(FleetRoles.AtLeast(FleetRoles.Viewer)))
-                .AddPolicy(FleetPolicies.Operate, p => p.RequireRole(FleetRoles.AtLeast(FleetRoles.Operator)))
-                .AddPolicy(FleetPolicies.Administer, p => p.RequireRole(FleetRoles.AtLeast(FleetRoles.Admin)));
-            // The audit log names the signed-in user, as the server's own actor accessor does once sign-in is wired.
-            services.AddHttpContextAccessor();
-            services.RemoveAll<IActorAccessor>();
-            services.AddSingleton<IActorAccessor, SignedInActor>();
+            services.UseTestSignInAsDefault();
         });
     }
 
@@ -182,26 +159,5 @@ internal sealed class EnrollmentServer : WebApplicationFactory<Program>
             Logs.Dispose();
             await Database.DisposeAsync();
         }
-    }
-
-    /// <summary>Signs a request in from two headers; a request without them is anonymous (401 where a policy applies).</summary>
-    private sealed class HeaderSignIn(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            if (Request.Headers[UserHeader].FirstOrDefault() is not { Length: > 0 } user
-                || Request.Headers[RoleHeader].FirstOrDefault() is not { Length: > 0 } role)
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user), new Claim(ClaimTypes.Role, role)], EnrollmentServer.Scheme);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), EnrollmentServer.Scheme)));
-        }
-    }
-
-    private sealed class SignedInActor(IHttpContextAccessor http) : IActorAccessor
-    {
-        public string CurrentActor() => http.HttpContext?.User.Identity?.Name ?? AnonymousActor.Name;
     }
 }

@@ -1,9 +1,11 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Fleet.Server.Access;
 using Fleet.Web.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -24,11 +26,15 @@ internal static class TestSignIn
     /// <summary>The user name tests sign in as unless they name another.</summary>
     public const string DefaultUser = "tester";
 
-    /// <summary>Authentication by the test headers as the default scheme, and the Fleet policies.</summary>
+    /// <summary>Authentication by the test headers as the default scheme, the Fleet policies, and the server's own
+    /// signed-in actor (so the audit log names the request's user, as in the server).</summary>
     public static IServiceCollection AddTestSignIn(this IServiceCollection services)
     {
         services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, HeaderHandler>(Scheme, null);
         services.AddAuthorization(FleetPolicies.Register);
+        services.AddHttpContextAccessor();
+        services.RemoveAll<IActorAccessor>();
+        services.AddScoped<IActorAccessor, SignedInActor>();
         return services;
     }
 

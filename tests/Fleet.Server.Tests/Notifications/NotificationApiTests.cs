@@ -26,7 +26,7 @@ public sealed class NotificationApiTests
     {
         await using var h = await NotificationHarness.StartAsync();
         await using var app = await StartApiAsync(h);
-        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout }.As(FleetRoles.Admin);
+        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout }.As(FleetRoles.Admin, "api tester");
 
         var create = await http.PostAsync("api/notification-channels", Body("""{"name":"ops","kind":"alertmanager","url":"https://hooks.example.test/ops","minSeverity":"critical","enabled":true}"""));
         Assert.Equal(HttpStatusCode.Created, create.StatusCode);
@@ -57,7 +57,7 @@ public sealed class NotificationApiTests
     {
         await using var h = await NotificationHarness.StartAsync();
         await using var app = await StartApiAsync(h);
-        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout }.As(FleetRoles.Admin);
+        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout }.As(FleetRoles.Admin, "api tester");
 
         var invalid = await http.PostAsync("api/notification-channels", Body("""{"name":"","kind":"webhook","url":"ftp://x.test/","minSeverity":"warning","enabled":true}"""));
         var notJson = await http.PostAsync("api/notification-channels", Body("{name:"));
@@ -80,7 +80,7 @@ public sealed class NotificationApiTests
         var b = await h.AddChannelAsync("b", ChannelKind.Alertmanager, new Uri("https://b.test/"));
         await h.EnqueueAsync(Firing(Alert(1)), Firing(Alert(2)));
         await using var app = await StartApiAsync(h);
-        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout }.As(FleetRoles.Admin);
+        using var http = new HttpClient { BaseAddress = app.Address, Timeout = Timeout }.As(FleetRoles.Admin, "api tester");
 
         var all = JsonDocument.Parse(await http.GetStringAsync("api/notification-deliveries")).RootElement.EnumerateArray().ToList();
         var ofB = JsonDocument.Parse(await http.GetStringAsync($"api/notification-deliveries?channelId={b.Id}&limit=1")).RootElement.EnumerateArray().ToList();
@@ -104,7 +104,6 @@ public sealed class NotificationApiTests
         builder.Logging.ClearProviders();
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(h.Channels);
-        builder.Services.AddSingleton<IActorAccessor>(new FixedActor("api tester"));
         builder.Services.AddTestSignIn();
         var app = builder.Build();
         app.UseTestSignIn();
@@ -112,11 +111,6 @@ public sealed class NotificationApiTests
         await app.StartAsync().WaitAsync(Timeout);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ApiApp(app, new Uri(address.TrimEnd('/') + "/"));
-    }
-
-    private sealed class FixedActor(string name) : IActorAccessor
-    {
-        public string CurrentActor() => name;
     }
 
     private sealed record ApiApp(WebApplication App, Uri Address) : IAsyncDisposable

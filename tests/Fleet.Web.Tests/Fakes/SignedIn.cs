@@ -29,13 +29,10 @@ public static class SignedIn
     public static ClaimsPrincipal User(string role, string userName) =>
         new(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, IdOf(userName)), new Claim(ClaimTypes.Name, userName), new Claim(ClaimTypes.Role, role)], "test"));
 
-    /// <summary>Fleet's policies as the contract states them: each is "signed in with at least this role".</summary>
+    /// <summary>Fleet's policies, as the server registers them: each is "signed in with at least this role".</summary>
     public static void AddFleetPolicies(AuthorizationOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.AddPolicy(FleetPolicies.View, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(FleetRoles.Viewer)));
-        options.AddPolicy(FleetPolicies.Operate, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(FleetRoles.Operator)));
-        options.AddPolicy(FleetPolicies.Administer, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.AtLeast(FleetRoles.Admin)));
+        FleetPolicies.Register(options);
     }
 
     private static SwitchableAuthState State(BunitContext ctx)
