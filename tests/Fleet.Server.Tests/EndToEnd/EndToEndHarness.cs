@@ -168,35 +168,10 @@ internal sealed class EndToEndHarness : IAsyncDisposable
         return new StoredSeries(reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), latest, reader.GetInt64(4), reader.GetInt64(5));
     }
 
-    public async Task<long> ScalarAsync(string sql, params object[] parameters)
-    {
-        await using var conn = new NpgsqlConnection(_connectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (object p in parameters)
-        {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = p });
-        }
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-    }
+    public Task<long> ScalarAsync(string sql, params object[] parameters) => SqlQueries.ScalarAsync(_connectionString, sql, parameters);
 
-    public async Task<List<T>> RowsAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters)
-    {
-        await using var conn = new NpgsqlConnection(_connectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (object p in parameters)
-        {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = p });
-        }
-        var rows = new List<T>();
-        await using var reader = await cmd.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-        return rows;
-    }
+    public Task<List<T>> RowsAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters) =>
+        SqlQueries.RowsAsync(_connectionString, sql, read, parameters);
 
     /// <summary>
     /// Every snapshot the agent produced and the server acknowledged is stored once: its last committed sequence

@@ -100,35 +100,10 @@ internal sealed class EnrollmentServer : WebApplicationFactory<Program>
         return client;
     }
 
-    public async Task<long> ScalarAsync(string sql, params object[] parameters)
-    {
-        await using var conn = new NpgsqlConnection(Database.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (object p in parameters)
-        {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = p });
-        }
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-    }
+    public Task<long> ScalarAsync(string sql, params object[] parameters) => SqlQueries.ScalarAsync(Database.ConnectionString, sql, parameters);
 
-    public async Task<List<T>> RowsAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters)
-    {
-        await using var conn = new NpgsqlConnection(Database.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (object p in parameters)
-        {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = p });
-        }
-        var rows = new List<T>();
-        await using var reader = await cmd.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-        return rows;
-    }
+    public Task<List<T>> RowsAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters) =>
+        SqlQueries.RowsAsync(Database.ConnectionString, sql, read, parameters);
 
     /// <summary>The audit entries of enrollment tokens: (actor, action, entity id, entity name, after), oldest first.</summary>
     public Task<List<(string Actor, string Action, string? Id, string? Name, string? After)>> TokenAuditAsync() =>

@@ -36,14 +36,7 @@ public sealed class OneCommandModeTests : IDisposable
     {
         using var cts = new CancellationTokenSource(Deadline);
         string dataDirectory = Path.Combine(_root, "postgres");
-        var factory = new FleetServerFactory(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Fleet"] = "",
-            ["Fleet:LocalDatabase:DataDirectory"] = dataDirectory,
-            ["Fleet:LocalAgent:Enabled"] = null,
-            ["Fleet:Database:MigrateOnStart"] = "true",
-            ["Fleet:AgentConfig:Interval"] = "00:00:01",
-        }, fakeStorage: false);
+        var factory = OneCommandServer(dataDirectory);
         try
         {
             var (http, grpc) = factory.Start();
@@ -61,15 +54,7 @@ public sealed class OneCommandModeTests : IDisposable
         {
             await factory.DisposeAsync().AsTask().WaitAsync(Deadline);
         }
-        // The cluster is stopped as the host stops (pg_ctl stop -w, from the lifecycle's StoppedAsync). In
-        // about half the runs here that pg_ctl was still running when the factory's DisposeAsync returned:
-        // wait for the pid file to go, with a deadline (it must go, and soon).
-        var gone = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) && DateTime.UtcNow < gone)
-        {
-            await Task.Delay(100);
-        }
-        Assert.False(File.Exists(Path.Combine(dataDirectory, "postmaster.pid")), "the private cluster is stopped with the server");
+        Assert.True(await ClusterStoppedAsync(dataDirectory), "the private cluster is stopped with the server");
     }
 
     [Fact]
@@ -80,14 +65,7 @@ public sealed class OneCommandModeTests : IDisposable
         IReadOnlyList<EnrollmentTokenView> tokens = [];
         for (int run = 0; run < 2; run++)
         {
-            var factory = new FleetServerFactory(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Fleet"] = "",
-                ["Fleet:LocalDatabase:DataDirectory"] = dataDirectory,
-                ["Fleet:LocalAgent:Enabled"] = null,
-                ["Fleet:Database:MigrateOnStart"] = "true",
-                ["Fleet:AgentConfig:Interval"] = "00:00:01",
-            }, fakeStorage: false);
+            var factory = OneCommandServer(dataDirectory);
             try
             {
                 var (http, _) = factory.Start();
@@ -99,11 +77,7 @@ public sealed class OneCommandModeTests : IDisposable
             {
                 await factory.DisposeAsync().AsTask().WaitAsync(Deadline);
             }
-            var gone = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) && DateTime.UtcNow < gone)
-            {
-                await Task.Delay(100, cts.Token);
-            }
+            Assert.True(await ClusterStoppedAsync(dataDirectory), "the private cluster is stopped before the next start");
         }
 
         var local = tokens.Where(t => t.Name == "local-agent").ToList();
@@ -111,6 +85,34 @@ public sealed class OneCommandModeTests : IDisposable
         Assert.Single(local, t => t.RevokedAt is null);
         Assert.All(local, t => Assert.Equal("one-command mode", t.CreatedBy));
     }
+
+    /// <summary>
+    /// The cluster is stopped as the host stops (pg_ctl stop -w, from the lifecycle's StoppedAsync). In about half the
+    /// runs here that pg_ctl was still running when the factory's DisposeAsync returned: wait for the pid file to go,
+    /// with a deadline (it must go, and soon).
+    /// </summary>
+    private static async Task<bool> ClusterStoppedAsync(string dataDirectory)
+    {
+        string pid = Path.Combine(dataDirectory, "postmaster.pid");
+        var gone = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (File.Exists(pid) && DateTime.UtcNow < gone)
+        {
+            await Task.Delay(100);
+        }
+        return !File.Exists(pid);
+    }
+
+    /// <summary>The server as the one command starts it: no connection string, its own database in <paramref name="dataDirectory"/>, the local agent on.</summary>
+    private static FleetServerFactory OneCommandServer(string dataDirectory) => new(
+        new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Fleet"] = "",
+            ["Fleet:LocalDatabase:DataDirectory"] = dataDirectory,
+            ["Fleet:LocalAgent:Enabled"] = null,
+            ["Fleet:Database:MigrateOnStart"] = "true",
+            ["Fleet:AgentConfig:Interval"] = "00:00:01",
+        },
+        fakeStorage: false);
 
     /// <summary>Real storage refuses a token it never made.</summary>
     private static async Task BadTokenIsRefusedAsync(Uri grpc, CancellationToken ct)
