@@ -48,6 +48,32 @@ public sealed class FiringAlertsTests
     }
 
     [Fact]
+    public async Task Overview_MarksASilencedFiringAlert_WithUntilWhenAndByWhom()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var silence = new AlertSilence(7, 1, "fds high", "web-*", null, null, now.AddMinutes(-5), now.AddHours(2), "deploy", "ana", now.AddMinutes(-5), null, null);
+        var alerts = new FakeAlertData
+        {
+            Active =
+            [
+                ProjectionSamples.Alert(1, "fds high", "web-1", AlertState.Firing, AlertSeverity.Warning, now) with { Silence = silence },
+                ProjectionSamples.Alert(2, "fds critical", "web-2", AlertState.Firing, AlertSeverity.Critical, now),
+            ],
+        };
+        await using var ctx = DashboardContext.Create(TwoHosts(now), new FakeLiveFeed(), alerts: alerts);
+        var cut = ctx.Render<Overview>();
+
+        cut.WaitForAssertion(() =>
+        {
+            var rows = cut.FindAll("[data-testid=firing-alerts] [data-testid=firing-alert]");
+            Assert.Equal(["false", "true"], rows.Select(r => r.GetAttribute("data-silenced")));
+            var mark = Assert.Single(cut.FindAll("[data-testid=firing-silenced]"));
+            Assert.Contains("by ana", mark.TextContent, StringComparison.Ordinal);
+            Assert.Contains(Fleet.Web.Display.Figures.Timestamp(silence.Until), mark.TextContent, StringComparison.Ordinal);
+        }, Wait);
+    }
+
+    [Fact]
     public async Task Overview_InAStorm_ShowsTheMostSevereFirst_AndCountsTheRest()
     {
         var now = DateTimeOffset.UtcNow;
