@@ -37,6 +37,41 @@ public sealed class HttpEndpointOptions
     /// behind a TLS-terminating reverse proxy, where the proxy serves https to the browsers.
     /// </summary>
     public bool? AllowPlaintext { get; set; }
+
+    /// <summary>
+    /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: IP addresses or networks
+    /// ("10.0.0.5", "10.0.0.0/8"). Then sign-in rate limits and the audit log see the browser's address, not the
+    /// proxy's. Empty (the default): the headers are ignored, since anyone could send them.
+    /// </summary>
+    public IList<string> TrustedProxies { get; } = [];
+
+    /// <summary>The trusted proxies as networks (a lone address is a /32 or /128); null with the problem when one is not.</summary>
+    public static IReadOnlyList<IPNetwork>? ParseProxies(IEnumerable<string> entries, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        problem = null;
+        var networks = new List<IPNetwork>();
+        int i = 0;
+        foreach (string entry in entries)
+        {
+            string text = entry?.Trim() ?? "";
+            if (IPNetwork.TryParse(text, out var network))
+            {
+                networks.Add(network);
+            }
+            else if (IPAddress.TryParse(text, out var address))
+            {
+                networks.Add(new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32));
+            }
+            else
+            {
+                problem = $"Fleet:Http:TrustedProxies:{i}: '{entry}' is not an IP address or network such as 10.0.0.5 or 10.0.0.0/8";
+                return null;
+            }
+            i++;
+        }
+        return networks;
+    }
 }
 
 public sealed class GrpcEndpointOptions
@@ -136,6 +171,10 @@ internal sealed class FleetEndpointOptionsValidator(IOptions<IngestOptions> inge
     public ValidateOptionsResult Validate(string? name, FleetEndpointOptions options)
     {
         var errors = new List<string>();
+        if (HttpEndpointOptions.ParseProxies(options.Http.TrustedProxies, out string? proxyProblem) is null)
+        {
+            errors.Add(proxyProblem!);
+        }
         var http = ParsedEndpoint.TryParse(options.Http.Url, out string? httpProblem);
         if (http is null)
         {

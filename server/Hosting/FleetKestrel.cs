@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Fleet.Agent.Streaming;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -290,6 +291,32 @@ internal sealed class LoadedCertificate(X509Certificate2 leaf, X509Certificate2C
 
 public static class FleetKestrelExtensions
 {
+    /// <summary>
+    /// Believes X-Forwarded-For and -Proto from <c>Fleet:Http:TrustedProxies</c> only (none by default: ASP.NET's own
+    /// default trusts loopback, which would let any local process claim another address). First, so rate limits,
+    /// sign-in and the audit log see the browser's address.
+    /// </summary>
+    public static WebApplication UseTrustedProxies(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var http = app.Services.GetRequiredService<IOptions<FleetEndpointOptions>>().Value.Http;
+        // Validated on start: a bad entry never reaches here.
+        var networks = HttpEndpointOptions.ParseProxies(http.TrustedProxies, out _) ?? [];
+        if (networks.Count == 0)
+        {
+            return app;
+        }
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        foreach (var network in networks)
+        {
+            forwarded.KnownIPNetworks.Add(network);
+        }
+        app.UseForwardedHeaders(forwarded);
+        return app;
+    }
+
     /// <summary>
     /// The two endpoints. Unset URLs take the mode's defaults, written into configuration (as the local database
     /// writes its connection string) so that everything reading Fleet:Http:Url sees the same: https on every

@@ -58,6 +58,7 @@ public static partial class FleetServerExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         // Security headers, authentication, authorization and sign-in rate limits, before UseAntiforgery (MapFleetUi).
+        app.UseTrustedProxies();
         app.UseAccess();
         // Liveness: the process serves requests. Readiness: the database answers too.
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();

@@ -82,6 +82,24 @@ public sealed class OptionsValidationTests : IDisposable
         Assert.False(ValidateEndpoints(Local(), allowPlaintext: false).Succeeded);
     }
 
+    [Fact]
+    public void TrustedProxies_TakeAddressesAndNetworks_AndABadEntryIsNamedByItsIndex()
+    {
+        var good = Local();
+        foreach (string entry in new[] { "10.0.0.5", "10.0.0.0/8", "fd00::/8", "::1" })
+        {
+            good.Http.TrustedProxies.Add(entry);
+        }
+        var bad = Local();
+        bad.Http.TrustedProxies.Add("10.0.0.5");
+        bad.Http.TrustedProxies.Add("proxy.example.com");
+
+        Assert.True(ValidateEndpoints(good).Succeeded);
+        Assert.Equal(4, HttpEndpointOptions.ParseProxies(good.Http.TrustedProxies, out _)!.Count);
+        var failure = Assert.Single(ValidateEndpoints(bad).Failures!);
+        Assert.StartsWith("Fleet:Http:TrustedProxies:1: 'proxy.example.com'", failure, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("http://fleet.example.com:5080", "host must be an IP address")]
     [InlineData("http://127.0.0.1:5080/api", "has a path")]
