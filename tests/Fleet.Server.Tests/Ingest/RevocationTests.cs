@@ -1,6 +1,5 @@
 using Fleet.Contracts.V1;
 using Fleet.Server.Ingest;
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,33 +10,21 @@ namespace Fleet.Server.Tests.Ingest;
 /// <summary>Revoking an enrollment token cuts the streams opened with it (the ingestor and the stream registry, in memory).</summary>
 public sealed class RevocationTests : IAsyncLifetime, IDisposable
 {
-    private const string Peer = "192.0.2.10:50000";
+    private const string Peer = IngestorRig.Peer;
 
-    private readonly FakeIngestStore _store = new();
-    private readonly AgentStreams _streams = new();
-    private readonly ListLogger<SnapshotIngestor> _log = new();
-    private readonly AgentSnapshotLimiter _limiter;
-    private readonly SnapshotBatcher _batcher;
+    private readonly IngestorRig _rig = new();
+    private readonly FakeIngestStore _store;
+    private readonly AgentStreams _streams;
+    private readonly ListLogger<SnapshotIngestor> _log;
     private readonly SnapshotIngestor _ingestor;
 
-    public RevocationTests()
-    {
-        var options = Options.Create(new IngestOptions());
-        _limiter = new AgentSnapshotLimiter(options);
-        _batcher = new SnapshotBatcher(_store, Options.Create(new SnapshotBatchingOptions()), new ListLogger<SnapshotBatcher>());
-        var config = new AgentConfigPublisher(new AgentConfig { Interval = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)) });
-        _ingestor = new SnapshotIngestor(_store, _batcher, new SnapshotValidator(options, TimeProvider.System), config, _streams, _limiter, options, _log);
-    }
+    public RevocationTests() => (_store, _streams, _log, _ingestor) = (_rig.Store, _rig.Streams, _rig.Log, _rig.Ingestor);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync() => await _batcher.DisposeAsync();
+    public async Task DisposeAsync() => await _rig.DisposeAsync();
 
-    public void Dispose()
-    {
-        _streams.Dispose();
-        _limiter.Dispose();
-    }
+    public void Dispose() => _rig.Dispose();
 
     private async Task<(TestStream Stream, Task Session)> ConnectAsync(string token, string agentId)
     {

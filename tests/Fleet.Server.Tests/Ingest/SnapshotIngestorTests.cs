@@ -3,36 +3,33 @@ using Fleet.Server.Ingest;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Fleet.Server.Tests.Ingest;
 
 public sealed class SnapshotIngestorTests : IAsyncLifetime, IDisposable
 {
-    private const string Peer = "192.0.2.10:50000";
+    private const string Peer = IngestorRig.Peer;
 
-    private readonly FakeIngestStore _store = new();
-    private readonly AgentConfigPublisher _config = new(new AgentConfig { Interval = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)) });
-    private readonly AgentStreams _streams = new();
-    private readonly ListLogger<SnapshotIngestor> _log = new();
-    private readonly SnapshotBatcher _batcher;
+    private readonly IngestorRig _rig = new();
+    private readonly FakeIngestStore _store;
+    private readonly AgentConfigPublisher _config;
+    private readonly AgentStreams _streams;
+    private readonly ListLogger<SnapshotIngestor> _log;
     private readonly SnapshotIngestor _ingestor;
     private readonly string _token;
 
     public SnapshotIngestorTests()
     {
-        var options = Options.Create(new IngestOptions());
-        _batcher = new SnapshotBatcher(_store, Options.Create(new SnapshotBatchingOptions()), new ListLogger<SnapshotBatcher>());
-        _ingestor = new SnapshotIngestor(_store, _batcher, new SnapshotValidator(options, TimeProvider.System), _config, _streams, new AgentSnapshotLimiter(options), options, _log);
+        (_store, _config, _streams, _log, _ingestor) = (_rig.Store, _rig.Config, _rig.Streams, _rig.Log, _rig.Ingestor);
         _token = _store.AddKnownToken("ops");
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync() => await _batcher.DisposeAsync();
+    public async Task DisposeAsync() => await _rig.DisposeAsync();
 
-    public void Dispose() => _streams.Dispose();
+    public void Dispose() => _rig.Dispose();
 
     private Task Run(TestStream stream, CancellationToken ct = default) => _ingestor.RunAsync(stream, stream, Peer, ct);
 
