@@ -36,7 +36,7 @@ internal sealed class AccessAudit(IDbContextFactory<FleetDbContext> dbFactory, T
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
     }
 
-    internal static string Clip(string value) => value.Length > 200 ? value[..200] : value;
+    internal static string Clip(string value) => value.Length > AuditEntryEntity.MaxActorLength ? value[..AuditEntryEntity.MaxActorLength] : value;
 
     private sealed record SessionEvent(string Method, string? Reason, string? ClientAddress);
 }

@@ -14,7 +14,7 @@ public sealed class AlertRuleStore(IDbContextFactory<FleetDbContext> contexts, I
 {
     public const string AuditEntity = "alert-rule";
     public const int MaxAuditLimit = 1000;
-    public const int MaxActorLength = 200;
+    public const int MaxActorLength = AuditEntryEntity.MaxActorLength;
 
     public async Task<IReadOnlyList<AlertRule>> ListAsync(CancellationToken ct)
     {

@@ -31,7 +31,6 @@ public sealed partial class PostgresEnrollmentAdmin(
     /// <summary>Serializes token creation across servers so that two unrevoked tokens never share a name.</summary>
     private const long NameLockKey = 0x466C656574_0007; // "Fleet", issue 7
 
-    private const int MaxActorLength = 200;
 
     /// <summary>Newest first (revoked ones too: the list is the record of what was ever handed out).</summary>
     public async Task<IReadOnlyList<EnrollmentTokenView>> ListTokensAsync(CancellationToken ct)
@@ -51,7 +50,7 @@ public sealed partial class PostgresEnrollmentAdmin(
         {
             throw new AccessInvalidException("name", problem);
         }
-        actor = Actor(actor);
+        actor = AuditEntryEntity.ActorOf(actor);
         var (token, hash) = EnrollmentTokens.Create();
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -74,7 +73,7 @@ public sealed partial class PostgresEnrollmentAdmin(
 
     public async Task<bool> RevokeTokenAsync(long tokenId, string actor, CancellationToken ct)
     {
-        actor = Actor(actor);
+        actor = AuditEntryEntity.ActorOf(actor);
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // The row lock makes a concurrent revocation wait and then see it revoked: one audit entry per revocation.
@@ -135,12 +134,6 @@ public sealed partial class PostgresEnrollmentAdmin(
     private static TokenState State(EnrollmentTokenEntity t) => new(t.Id, t.Name, t.CreatedAt, t.CreatedBy, t.RevokedAt);
 
     private static string Id(long id) => id.ToString(CultureInfo.InvariantCulture);
-
-    private static string Actor(string? actor)
-    {
-        actor = actor?.Trim();
-        return string.IsNullOrEmpty(actor) ? AnonymousActor.Name : actor.Length > MaxActorLength ? actor[..MaxActorLength] : actor;
-    }
 
     private sealed record TokenState(long Id, string Name, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? RevokedAt);
 

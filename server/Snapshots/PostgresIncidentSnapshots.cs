@@ -118,7 +118,7 @@ public sealed class PostgresIncidentSnapshots(
         var raw = await _raw.ReadAsync(scope, ct).ConfigureAwait(false);
         var alertViews = await AlertsAsync(hostNames, service, request.From, request.To, ct).ConfigureAwait(false);
 
-        string who = Actor(actor);
+        string who = AuditEntryEntity.ActorOf(actor);
         var now = time.GetUtcNow();
         var entity = new IncidentSnapshotEntity
         {
@@ -168,7 +168,7 @@ public sealed class PostgresIncidentSnapshots(
         db.IncidentSnapshots.Attach(stub);
         stub.Title = title;
         var after = before with { Title = title };
-        db.AuditLog.Add(AuditEntryEntity.Change(time.GetUtcNow(), Actor(actor), "renamed", AuditEntity, Id(id), title, before, after));
+        db.AuditLog.Add(AuditEntryEntity.Change(time.GetUtcNow(), AuditEntryEntity.ActorOf(actor), "renamed", AuditEntity, Id(id), title, before, after));
         try
         {
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
@@ -191,7 +191,7 @@ public sealed class PostgresIncidentSnapshots(
         }
         // A stub: the document is not read to be deleted.
         db.IncidentSnapshots.Remove(new IncidentSnapshotEntity { Id = id, Title = before.Title, CreatedBy = before.CreatedBy });
-        db.AuditLog.Add(AuditEntryEntity.Change<SnapshotInfo>(time.GetUtcNow(), Actor(actor), "deleted", AuditEntity, Id(id), before.Title, before, null));
+        db.AuditLog.Add(AuditEntryEntity.Change<SnapshotInfo>(time.GetUtcNow(), AuditEntryEntity.ActorOf(actor), "deleted", AuditEntity, Id(id), before.Title, before, null));
         try
         {
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
@@ -233,7 +233,7 @@ public sealed class PostgresIncidentSnapshots(
         {
             throw new SnapshotRefusedException(errors);
         }
-        string who = Actor(actor);
+        string who = AuditEntryEntity.ActorOf(actor);
         var entity = new IncidentSnapshotEntity
         {
             Title = info.Title.Trim(),
@@ -357,13 +357,6 @@ public sealed class PostgresIncidentSnapshots(
             }
         }
         return [.. kept.Values.OrderByDescending(a => a.StartedAt).ThenByDescending(a => a.Id)];
-    }
-
-    private static string Actor(string actor)
-    {
-        string who = actor;
-        who = string.IsNullOrWhiteSpace(who) ? AnonymousActor.Name : who.Trim();
-        return who.Length > AlertRuleStore.MaxActorLength ? who[..AlertRuleStore.MaxActorLength] : who;
     }
 
     private static string Id(long id) => id.ToString(CultureInfo.InvariantCulture);

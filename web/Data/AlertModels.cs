@@ -491,7 +491,7 @@ public interface INotificationChannels
     Task<IReadOnlyList<DeliveryView>> DeliveriesAsync(long? channelId, int limit, CancellationToken ct);
 }
 
-/// <summary>Who is making a change, for the audit log. Until sign-in exists (issue 7) it names the local, unauthenticated user.</summary>
+/// <summary>Who is making a change, for the audit log: the signed-in user (and API token) in the server.</summary>
 public interface IActorAccessor
 {
     string CurrentActor();

@@ -32,6 +32,17 @@ public sealed class AuditEntryEntity
     /// <summary>JSON (jsonb) of the state after; null on delete.</summary>
     public string? After { get; set; }
 
+    /// <summary>Actor names are cut to this length.</summary>
+    public const int MaxActorLength = 200;
+
+    /// <summary>The actor as the log keeps it: trimmed, at most <see cref="MaxActorLength"/> characters, and
+    /// <see cref="Fleet.Web.Data.AnonymousActor.Name"/> when none is given.</summary>
+    public static string ActorOf(string? actor)
+    {
+        string? who = actor?.Trim();
+        return string.IsNullOrEmpty(who) ? Fleet.Web.Data.AnonymousActor.Name : who.Length > MaxActorLength ? who[..MaxActorLength] : who;
+    }
+
     /// <summary>A change of <paramref name="entity"/>, its states serialized with the web defaults (camelCase, enums as numbers).</summary>
     public static AuditEntryEntity Change<T>(DateTimeOffset at, string actor, string action, string entity, string? entityId, string? entityName, T? before, T? after)
         where T : class => new()

@@ -19,8 +19,8 @@ using Fleet.Server.Tests.Infrastructure;
 namespace Fleet.Server.Tests.Alerts;
 
 /// <summary>
-/// /api/silences on real Kestrel (127.0.0.1) over the real stores, with a tiny test authentication scheme that signs the
-/// caller in with the name and role given in headers (policies never name schemes, so it stands in for the real one).
+/// /api/silences on real Kestrel (127.0.0.1) over the real stores, signed in by <see cref="TestSignIn"/>'s headers under
+/// the real policies.
 /// </summary>
 public sealed class AlertSilenceApiTests(AlertHarness harness) : IClassFixture<AlertHarness>, IAsyncLifetime
 {
